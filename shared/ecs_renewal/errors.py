@@ -1,0 +1,55 @@
+"""The project's exceptions. Each says what is wrong and, where it can, how to fix it."""
+
+from __future__ import annotations
+
+
+class EcsRenewalError(Exception):
+    """Base class: anything this package raises on purpose."""
+
+
+class InvalidSettingError(EcsRenewalError, ValueError):
+    """A setting (event key or environment variable) is invalid. Raised before any API call."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key = key
+        self.problem = problem
+        super().__init__(f"invalid setting {key!r}: {problem}")
+
+
+class InvalidEventError(InvalidSettingError):
+    """The invocation's event is invalid; ``key`` names the offending key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(key, problem)
+        self.args = (f"invalid event: {key!r} {problem}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class CredentialsError(EcsRenewalError):
+    """No usable STS credentials. The message says which source was tried and what to set."""
+
+
+class ApiError(EcsRenewalError):
+    """An ECS or STS call failed for good (after the retries the policy allows)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        action: str,
+        region: str | None = None,
+        http_status: int | None = None,
+        request_id: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.action = action
+        self.region = region
+        self.http_status = http_status
+        self.request_id = request_id
+        self.attempts = attempts
+        super().__init__(f"{action} failed in {region or '-'}: {code}: {message}")

@@ -1,0 +1,30 @@
+"""Deterministic ClientTokens: the same renewal decision always carries the same token.
+
+``RenewInstance``'s ClientToken makes a request idempotent: the same token with the same parameters
+is the same order, never a second charge. The token is derived from what the decision was based on —
+instance id, the expiry it had when selected, period and unit — so:
+
+- a retried call (our retry policy) re-sends the same token;
+- a re-invoked function (Function Compute replays a failed async invocation up to 3 times) selects the
+  same instance at the same old expiry — the new expiry becomes visible only seconds later — and so
+  sends the same token again: ECS answers with the first order.
+- once the new expiry is visible, the instance has a different expiry: it is a new decision, and it is
+  normally out of the window anyway.
+
+Limit: if someone renews the instance by hand between two runs, its expiry changes, the token changes,
+and a run that still finds it in the window renews it again (it *is* expiring, by the data we see).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from .timeutil import format_minute
+
+TOKEN_PREFIX = "ecsrenew-"  # ASCII, and the whole token stays under the API's 64 characters
+
+
+def renewal_client_token(instance_id: str, expired_time: datetime, period: int, period_unit: str) -> str:
+    material = f"{instance_id}|{format_minute(expired_time)}|{period}|{period_unit}"
+    return TOKEN_PREFIX + hashlib.sha256(material.encode("ascii")).hexdigest()[:48]

@@ -1,0 +1,104 @@
+"""renew-batch: renew what policy selects, exactly once each, even when the invocation is replayed.
+
+1. Candidates: the prepaid instances in the window (or exactly ``instance_ids``), in every region.
+2. Policy removes what must not be touched (pay-as-you-go, blocking locks, tags) with a reason.
+3. The cap: more selected instances than ``max_instances`` renews nothing at all and says so.
+4. Each remaining instance gets one ``RenewInstance`` with a deterministic ClientToken; a failure is
+   recorded for that instance and the others go on. A dry run lists them with ``order_id`` null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ApiError
+from ..gateway.models import Instance
+from ..idempotency import renewal_client_token
+from ..policy import TagPolicy, renewal_skip_reason
+from .base import JobContext, base_result, finish, per_region
+from .scan import expiring_instances
+
+
+def _named_instances(ctx: JobContext, region: str, wanted: set[str]) -> list[Instance]:
+    ids = sorted(wanted)
+    return list(ctx.gateway.instances(region, prepaid_only=False, instance_ids=ids))
+
+
+def select_candidates(ctx: JobContext, result: dict[str, Any]) -> list[Instance]:
+    ids = ctx.settings.instance_ids
+    if ids is None:
+        found = per_region(ctx, lambda region: expiring_instances(ctx, region), result["errors"])
+        return [instance for _, instances in found for instance in instances]
+    wanted = set(ids)
+    found = per_region(ctx, lambda region: _named_instances(ctx, region, wanted), result["errors"])
+    candidates = [instance for _, instances in found for instance in instances]
+    seen = {instance.instance_id for instance in candidates}
+    failed_regions = {error["region"] for error in result["errors"]}
+    for missing in sorted(wanted - seen):
+        if failed_regions:
+            continue  # it may live in a region we could not read; that region's error says so
+        result["failed"].append({
+            "instance_id": missing, "region": None, "code": "InvalidInstanceId.NotFound",
+            "message": f"not found in {', '.join(ctx.settings.regions)}",
+        })
+    return candidates
+
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    settings = ctx.settings
+    result = base_result(ctx, with_window=settings.instance_ids is None)
+    result.update(renewed=[], skipped=[], failed=[])
+    result["period"] = {"period": settings.period, "unit": settings.period_unit}
+
+    tags = TagPolicy.from_settings(settings)
+    selected: list[Instance] = []
+    for instance in sorted(select_candidates(ctx, result), key=lambda i: (i.region, i.instance_id)):
+        reason = renewal_skip_reason(instance, tags)
+        if reason:
+            result["skipped"].append({"instance_id": instance.instance_id, "region": instance.region, "reason": reason})
+        else:
+            selected.append(instance)
+
+    if len(selected) > settings.max_instances:
+        result["cap_exceeded"] = {"candidates": len(selected), "max_instances": settings.max_instances}
+        ctx.log.error("cap_exceeded", candidates=len(selected), max_instances=settings.max_instances)
+        return finish(ctx, result)
+
+    for instance in selected:
+        _renew_one(ctx, instance, result)
+    return finish(ctx, result)
+
+
+def _renew_one(ctx: JobContext, instance: Instance, result: dict[str, Any]) -> None:
+    """Renew (or, in a dry run, list) one instance; its failure lands in ``failed`` and never raises."""
+    settings = ctx.settings
+    token = renewal_client_token(instance.instance_id, instance.expired_time, settings.period, settings.period_unit)
+    entry: dict[str, Any] = {
+        "instance_id": instance.instance_id,
+        "region": instance.region,
+        "expired_time": instance.expired_time_text,
+        "order_id": None,
+        "client_token": token,
+    }
+    if settings.dry_run:
+        result["renewed"].append(entry)
+        ctx.log.info("would_renew", instance_id=instance.instance_id, region=instance.region)
+        return
+    try:
+        entry["order_id"] = ctx.gateway.renew_instance(
+            instance.region, instance.instance_id,
+            period=settings.period, period_unit=settings.period_unit, client_token=token,
+        )
+    except Exception as error:  # noqa: BLE001 - one instance's failure must not stop the others
+        code = error.code if isinstance(error, ApiError) else type(error).__name__
+        message = error.message if isinstance(error, ApiError) else str(error)[:300]
+        result["failed"].append(
+            {"instance_id": instance.instance_id, "region": instance.region, "code": code, "message": message}
+        )
+        ctx.log.error("renew_failed", instance_id=instance.instance_id, region=instance.region,
+                      code=code, message=message, request_id=getattr(error, "request_id", None))
+        return
+    result["renewed"].append(entry)
+    ctx.log.info("renewed", instance_id=instance.instance_id, region=instance.region,
+                 order_id=entry["order_id"], client_token=token, period=settings.period,
+                 period_unit=settings.period_unit)

@@ -1,0 +1,148 @@
+"""What every handler does: event → settings → credentials → job → alert → result.
+
+Handlers stay one line (``return run_job("renew-batch", event, context)``). Everything that could
+fail because of input or configuration happens before the first API call; everything after it is
+reported in the result instead of raised, so Function Compute never replays a half-done batch
+because of one instance (reference trap 4).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from .credentials import Credentials, require_sts, resolve_base_credentials
+from .gateway.client import Caller, CallStats, ClientFactory
+from .gateway.ecs import EcsGateway
+from .gateway.retry import RetryPolicy
+from .jobs.base import JobContext
+from .logs import JsonLogger, get_logger, mask_key_id
+from .settings import Settings, build_settings
+
+JOB_MODULES = {
+    "scan-expiring": "ecs_renewal.jobs.scan",
+    "renew-batch": "ecs_renewal.jobs.renew",
+    "audit-autorenew": "ecs_renewal.jobs.audit",
+}
+# Stop starting retries this long before the function's timeout, to leave time to report and alert.
+TIMEOUT_MARGIN_SECONDS = 15.0
+DEFAULT_TIMEOUT_SECONDS = 900.0
+
+
+def request_id_of(context: Any) -> str | None:
+    return getattr(context, "request_id", None) or getattr(context, "requestId", None)
+
+
+def _function_timeout(context: Any, environ: Mapping[str, str]) -> float:
+    timeout = getattr(getattr(context, "function", None), "timeout", None)
+    try:
+        return float(timeout or environ.get("FUNCTION_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
+    except (TypeError, ValueError):
+        return DEFAULT_TIMEOUT_SECONDS
+
+
+def _read_timeout(environ: Mapping[str, str]) -> int | None:
+    value = environ.get("ECS_READ_TIMEOUT", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def build_caller(
+    settings: Settings, base: Credentials, environ: Mapping[str, str], log: JsonLogger,
+    *, request_id: str | None, deadline: float, refresh_base: Any = None,
+) -> Caller:
+    """The gateway's call path, with role credentials when ASSUME_ROLE_ARN is set."""
+    factory = ClientFactory(
+        base, ecs_endpoint=settings.ecs_endpoint, sts_endpoint=settings.sts_endpoint,
+        read_timeout=_read_timeout(environ),
+    )
+    caller = Caller(factory, retry=RetryPolicy(deadline=deadline), stats=CallStats(), logger=log)
+    caller.refresh_credentials = refresh_base
+    if settings.assume_role_arn:
+        from .gateway import sts  # only when needed: STS adds to the cold start
+
+        def assume() -> Credentials:
+            # Sign the AssumeRole call with the invocation's own credentials, never with an assumed set.
+            role_factory = ClientFactory(base, sts_endpoint=settings.sts_endpoint)
+            role_caller = Caller(role_factory, retry=caller.retry, stats=caller.stats, logger=log)
+            name = sts.session_name(settings.job, request_id)
+            return sts.assume_role(role_caller, settings.assume_role_arn or "", session=name)
+
+        factory.replace_credentials(assume())
+        caller.refresh_credentials = assume
+        log.info("role_assumed", role_arn=settings.assume_role_arn,
+                 access_key_id=mask_key_id(factory.credentials.access_key_id))
+    return caller
+
+
+def run_job(
+    job: str,
+    event: Any,
+    context: Any = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    started = time.monotonic()
+    environ = os.environ if environ is None else environ
+    request_id = request_id_of(context)
+    log = get_logger(job=job, request_id=request_id)
+
+    # Everything that depends only on input is checked before the first API call.
+    settings = build_settings(job, event, environ)
+    base = resolve_base_credentials(context, environ)
+    require_sts(base, assume_role_arn=settings.assume_role_arn)
+    if settings.ignored_keys:
+        log.warning("event_keys_ignored", keys=list(settings.ignored_keys),
+                    why=f"these keys do not apply to {job}")
+    log.info("job_started", regions=list(settings.regions), dry_run=settings.dry_run,
+             credentials=base.source, access_key_id=mask_key_id(base.access_key_id))
+
+    deadline = started + max(5.0, _function_timeout(context, environ) - TIMEOUT_MARGIN_SECONDS)
+    caller = build_caller(
+        settings, base, environ, log, request_id=request_id, deadline=deadline,
+        # An expired token is answered by reading the invocation's credentials again (FC refreshes them).
+        refresh_base=lambda: resolve_base_credentials(context, environ),
+    )
+    ctx = JobContext(settings=settings, gateway=EcsGateway(caller), log=log, stats=caller.stats)
+    result = importlib.import_module(JOB_MODULES[job]).run(ctx)
+    result["request_id"] = request_id
+
+    _alert(result, environ, log)
+    log.info("job_finished", duration_ms=int((time.monotonic() - started) * 1000), **summary(result))
+    return result
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The run record: counts, order ids and calls — what an operator reconciles with billing."""
+    line: dict[str, Any] = {"dry_run": result.get("dry_run"), "errors": len(result.get("errors", []))}
+    for key in ("count", "renewed", "skipped", "failed", "drift", "fixed"):
+        if key in result:
+            value = result[key]
+            line[key] = value if isinstance(value, int) else len(value)
+    orders = [r["order_id"] for r in result.get("renewed", []) if r.get("order_id")]
+    if orders:
+        line["order_ids"] = orders
+    if "cap_exceeded" in result:
+        line["cap_exceeded"] = result["cap_exceeded"]
+    line["api_calls"] = result.get("api_calls", {})
+    return line
+
+
+def _alert(result: dict[str, Any], environ: Mapping[str, str], log: JsonLogger) -> None:
+    """Send the run's DingTalk messages. Never fails the job: the renewals already happened."""
+    webhook = environ.get("DINGTALK_WEBHOOK", "").strip()
+    if not webhook:
+        return
+    try:
+        from .notify.dingtalk import DingTalkNotifier
+        from .notify.messages import messages_for_result
+
+        notifier = DingTalkNotifier(webhook, environ.get("DINGTALK_SECRET", "").strip() or None, logger=log)
+        messages = messages_for_result(result)
+        sent = notifier.send_all(messages)
+        result["alerts"] = {"messages": len(messages), "sent": sent}
+    except Exception as error:  # noqa: BLE001 - an alert problem is logged, never raised
+        log.error("alert_failed", error=type(error).__name__, message=str(error)[:200])
+        result["alerts"] = {"messages": 0, "sent": 0, "error": type(error).__name__}

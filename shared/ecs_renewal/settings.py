@@ -1,0 +1,376 @@
+"""Settings: environment defaults, overridden by the event, validated in full before any API call.
+
+The event keys and their environment variables are the public contract (``../shared/CONTRACT.md``).
+Every value goes through one validator that knows its key, so an invalid event or environment
+raises :class:`InvalidEventError` / :class:`InvalidSettingError` naming exactly what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .errors import InvalidEventError, InvalidSettingError
+from .timeutil import floor_minute, format_minute, parse_minute, utc_now
+
+JOBS = ("scan-expiring", "renew-batch", "audit-autorenew")
+
+# Real region ids: cn-hangzhou, ap-southeast-1, cn-shanghai-finance-1, us-east-1 ... The SDK's resolver
+# only knows these first segments, so anything else cannot be a region it can reach.
+REGION_RE = re.compile(r"^(cn|ap|eu|us|me|rus|na|sa|af)-[a-z]+(-[a-z0-9]+){0,3}$")
+# ECS instance ids: "i-" followed by lowercase letters and digits (e.g. i-bp1g6zv0ce8oghu7k2m9).
+INSTANCE_ID_RE = re.compile(r"^i-[a-z0-9]{8,32}$")
+
+MAX_REGIONS = 100
+MAX_INSTANCE_IDS = 1000
+MAX_EVENT_BYTES = 128 * 1024  # Function Compute's own cap on an async payload
+
+# RenewInstance's accepted periods (China site, the wider of the two; the international site is a subset).
+RENEW_PERIODS = {"Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60), "Week": (1, 2, 3, 4)}
+AUTO_RENEW_DURATIONS = (1, 2, 3, 6, 12)
+
+TIMER_KEYS = {"triggerTime", "triggerName", "payload"}
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": format_minute(self.start), "end": format_minute(self.end)}
+
+    def contains(self, moment: datetime) -> bool:
+        # Inclusive at both ends: the API documents no semantics for the filter edges, so we apply our own
+        # after reading, and an instance expiring exactly at the end of the window is in it.
+        return self.start <= moment <= self.end
+
+
+@dataclass(frozen=True)
+class TagMatcher:
+    """``key=value`` (exact) or ``key`` (any value)."""
+
+    key: str
+    value: str | None = None
+
+    def matches(self, tags: Mapping[str, str]) -> bool:
+        if self.key not in tags:
+            return False
+        return self.value is None or tags[self.key] == self.value
+
+    def __str__(self) -> str:
+        return self.key if self.value is None else f"{self.key}={self.value}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    job: str
+    regions: tuple[str, ...]
+    window: Window
+    dry_run: bool = True
+    instance_ids: tuple[str, ...] | None = None
+    period: int = 1
+    period_unit: str = "Month"
+    max_instances: int = 50
+    expected_auto_renew: bool = True
+    duration: int = 1
+    fix: bool = False
+    include_tag: TagMatcher | None = None
+    exclude_tag: TagMatcher | None = None
+    ecs_endpoint: str | None = None
+    sts_endpoint: str | None = None
+    assume_role_arn: str | None = None
+    ignored_keys: tuple[str, ...] = field(default=())
+
+
+# --- value validators: each takes the raw value and returns the clean one or raises ValueError ---------
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError("must be true or false")
+
+
+def _env_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _int_in(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be an integer from {low} to {high}")
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    return check
+
+
+def _env_int(check: Callable[[Any], int]) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ValueError(f"must be an integer, got {value!r}") from None
+        return check(number)
+
+    return parse
+
+
+def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or value not in choices:
+            raise ValueError(f"must be one of {', '.join(map(str, choices))}, got {_short(value)}")
+        return value
+
+    return check
+
+
+def _id_list(pattern: re.Pattern[str], what: str, limit: int) -> Callable[[Any], tuple[str, ...]]:
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise ValueError(f"must be a list of {what}s")
+        if not value:
+            raise ValueError("must not be empty")
+        if len(value) > limit:
+            raise ValueError(f"has {len(value)} entries; at most {limit}")
+        seen: dict[str, None] = {}
+        for item in value:
+            if not isinstance(item, str) or not pattern.match(item):
+                raise ValueError(f"{_short(item)} is not a valid {what}")
+            seen[item] = None
+        return tuple(seen)
+
+    return check
+
+
+def _env_list(check: Callable[[Any], tuple[str, ...]]) -> Callable[[str], tuple[str, ...]]:
+    return lambda value: check([part.strip() for part in value.split(",") if part.strip()])
+
+
+def _minute(value: Any) -> datetime:
+    return parse_minute(value)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _tag(value: str) -> TagMatcher | None:
+    value = value.strip()
+    if not value:
+        return None
+    key, sep, tag_value = value.partition("=")
+    if not key.strip():
+        raise ValueError("must be key=value or key")
+    return TagMatcher(key.strip(), tag_value.strip() if sep else None)
+
+
+_regions = _id_list(REGION_RE, "region id", MAX_REGIONS)
+_instance_ids = _id_list(INSTANCE_ID_RE, "instance id", MAX_INSTANCE_IDS)
+_window_days = _int_in(1, 365)
+_period = _int_in(1, 60)
+_max_instances = _int_in(1, 10_000)
+
+
+# key → (validator for event values, environment variable, parser for the environment's string, default)
+_KEYS: dict[str, tuple[Callable[[Any], Any], str | None, Callable[[str], Any] | None, Any]] = {
+    "regions": (_regions, "REGIONS", _env_list(_regions), None),
+    "window_days": (_window_days, "WINDOW_DAYS", _env_int(_window_days), 7),
+    "expired_start": (_minute, None, None, None),
+    "expired_end": (_minute, None, None, None),
+    "dry_run": (_bool, "DRY_RUN", _env_bool, True),
+    "instance_ids": (_instance_ids, None, None, None),
+    "period": (_period, "RENEW_PERIOD", _env_int(_period), 1),
+    "period_unit": (_one_of(("Month", "Week")), "RENEW_PERIOD_UNIT", str.strip, "Month"),
+    "max_instances": (_max_instances, "MAX_RENEWALS", _env_int(_max_instances), 50),
+    "expected_auto_renew": (_bool, "EXPECTED_AUTO_RENEW", _env_bool, True),
+    "duration": (_one_of(AUTO_RENEW_DURATIONS), "AUTO_RENEW_DURATION", _env_int(_one_of(AUTO_RENEW_DURATIONS)), 1),
+    "fix": (_bool, "AUTO_RENEW_FIX", _env_bool, False),
+}
+EVENT_KEYS = tuple(_KEYS)
+
+# Which keys each job reads; others are accepted (one payload may serve several functions) but reported.
+JOB_KEYS = {
+    "scan-expiring": {"regions", "window_days", "expired_start", "expired_end", "dry_run"},
+    "renew-batch": {
+        "regions", "window_days", "expired_start", "expired_end", "dry_run",
+        "instance_ids", "period", "period_unit", "max_instances",
+    },
+    "audit-autorenew": {"regions", "dry_run", "instance_ids", "expected_auto_renew", "duration", "fix"},
+}
+
+
+# --- the event ------------------------------------------------------------------------------------------
+
+
+def parse_event(event: Any) -> dict[str, Any]:
+    """Turn what Function Compute passes (bytes, str, dict or nothing) into the overrides dict.
+
+    A timer trigger's envelope is unwrapped: its ``payload`` string, when it holds a JSON object,
+    is read as the overrides; any other payload (a label such as "nightly") carries none.
+    """
+    if event is None:
+        return {}
+    if isinstance(event, (bytes, bytearray)):
+        if len(event) > MAX_EVENT_BYTES:
+            raise InvalidEventError("event", f"is {len(event)} bytes; at most {MAX_EVENT_BYTES}")
+        try:
+            event = bytes(event).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidEventError("event", "is not UTF-8 text") from None
+    if isinstance(event, str):
+        if len(event.encode("utf-8", "surrogatepass")) > MAX_EVENT_BYTES:
+            raise InvalidEventError("event", f"is larger than {MAX_EVENT_BYTES} bytes")
+        if not event.strip():
+            return {}
+        try:
+            event = json.loads(event)
+        except (ValueError, RecursionError):
+            raise InvalidEventError("event", "is not valid JSON") from None
+    if not isinstance(event, dict):
+        raise InvalidEventError("event", f"must be a JSON object, got {type(event).__name__}")
+    if event and set(event) <= TIMER_KEYS and ("triggerTime" in event or "triggerName" in event):
+        return _timer_payload(event.get("payload"))
+    return dict(event)
+
+
+def _timer_payload(payload: Any) -> dict[str, Any]:
+    if payload is None or (isinstance(payload, str) and not payload.strip()):
+        return {}
+    if not isinstance(payload, str):
+        raise InvalidEventError("payload", "must be a string (a JSON object in a string)")
+    text = payload.strip()
+    if not text.startswith("{"):
+        return {}  # a plain label, not overrides
+    try:
+        overrides = json.loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidEventError("payload", "looks like JSON but does not parse") from None
+    if not isinstance(overrides, dict):
+        raise InvalidEventError("payload", "must hold a JSON object")
+    return overrides
+
+
+# --- building Settings ---------------------------------------------------------------------------------
+
+
+def build_settings(
+    job: str,
+    event: Any,
+    environ: Mapping[str, str],
+    *,
+    now: datetime | None = None,
+) -> Settings:
+    """Validate the whole event and the environment it falls back on; return the run's settings."""
+    if job not in JOBS:
+        raise ValueError(f"unknown job {job!r}")
+    overrides = parse_event(event)
+    for key in overrides:
+        if key not in _KEYS:
+            raise InvalidEventError(
+                str(key)[:64], f"is not a known key (known: {', '.join(EVENT_KEYS)})"
+            )
+
+    values: dict[str, Any] = {}
+    for key, (check, env_name, env_parse, default) in _KEYS.items():
+        if key in overrides:
+            try:
+                values[key] = check(overrides[key])
+            except ValueError as error:
+                raise InvalidEventError(key, str(error)) from None
+        elif env_name and environ.get(env_name, "").strip():
+            try:
+                values[key] = env_parse(environ[env_name])  # type: ignore[misc]
+            except ValueError as error:
+                raise InvalidSettingError(env_name, str(error)) from None
+        else:
+            values[key] = default
+
+    if values["regions"] is None:
+        raise InvalidEventError("regions", "is missing: set the event key or the REGIONS environment variable")
+    _check_renew_period(values, overrides)
+    window = _window(values, overrides, now or utc_now())
+
+    return Settings(
+        job=job,
+        regions=values["regions"],
+        window=window,
+        dry_run=values["dry_run"],
+        instance_ids=values["instance_ids"],
+        period=values["period"],
+        period_unit=values["period_unit"],
+        max_instances=values["max_instances"],
+        expected_auto_renew=values["expected_auto_renew"],
+        duration=values["duration"],
+        fix=values["fix"],
+        include_tag=_env_tag(environ, "RENEW_INCLUDE_TAG", ""),
+        exclude_tag=_env_tag(environ, "RENEW_EXCLUDE_TAG", "renewal=manual"),
+        ecs_endpoint=_env_endpoint(environ, "ECS_ENDPOINT"),
+        sts_endpoint=_env_endpoint(environ, "STS_ENDPOINT"),
+        assume_role_arn=_env_role_arn(environ),
+        ignored_keys=tuple(sorted(k for k in overrides if k not in JOB_KEYS[job])),
+    )
+
+
+def _check_renew_period(values: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    unit, period = values["period_unit"], values["period"]
+    if unit not in RENEW_PERIODS:
+        raise InvalidSettingError("RENEW_PERIOD_UNIT", f"must be Month or Week, got {unit!r}")
+    if period not in RENEW_PERIODS[unit]:
+        key = "period" if "period" in overrides or "period_unit" not in overrides else "period_unit"
+        allowed = ", ".join(map(str, RENEW_PERIODS[unit]))
+        raise InvalidEventError(key, f"period {period} is not renewable in {unit}s (allowed: {allowed})")
+
+
+def _window(values: dict[str, Any], overrides: Mapping[str, Any], now: datetime) -> Window:
+    start, end = values["expired_start"], values["expired_end"]
+    if (start is None) != (end is None):
+        missing = "expired_end" if end is None else "expired_start"
+        raise InvalidEventError(missing, "is missing: give both expired_start and expired_end, or neither")
+    if start is not None:
+        if "window_days" in overrides:
+            raise InvalidEventError("window_days", "cannot be combined with expired_start/expired_end")
+        if end <= start:
+            raise InvalidEventError("expired_end", "must be later than expired_start")
+        if end - start > timedelta(days=366):
+            raise InvalidEventError("expired_end", "the window may span at most 366 days")
+        return Window(start, end)
+    begin = floor_minute(now)
+    return Window(begin, begin + timedelta(days=values["window_days"]))
+
+
+def _env_tag(environ: Mapping[str, str], name: str, default: str) -> TagMatcher | None:
+    try:
+        return _tag(environ.get(name, default))
+    except ValueError as error:
+        raise InvalidSettingError(name, str(error)) from None
+
+
+def _env_endpoint(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip().rstrip("/")
+    if not value:
+        return None
+    if not re.match(r"^https?://[A-Za-z0-9.\-\[\]:]+$", value):
+        raise InvalidSettingError(name, "must be a base URL with its scheme, e.g. http://127.0.0.1:18080")
+    return value
+
+
+def _env_role_arn(environ: Mapping[str, str]) -> str | None:
+    value = environ.get("ASSUME_ROLE_ARN", "").strip()
+    if not value:
+        return None
+    if not re.match(r"^acs:ram::\d+:role/[A-Za-z0-9.@\-_/]+$", value):
+        raise InvalidSettingError("ASSUME_ROLE_ARN", "must look like acs:ram::<account-id>:role/<role-name>")
+    return value

@@ -1,0 +1,47 @@
+"""ECS times are UTC with minute precision: ``yyyy-MM-ddTHH:mmZ`` (``ExpiredTime`` may carry seconds)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+MINUTE_FORMAT = "%Y-%m-%dT%H:%MZ"
+_MINUTE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$")
+_SECONDS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+# Pay-as-you-go instances carry a far-future placeholder expiry; anything this far out is not a real one.
+FAR_FUTURE_YEAR = 2090
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def floor_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def format_minute(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(MINUTE_FORMAT)
+
+
+def parse_minute(text: str) -> datetime:
+    """Parse the strict filter format; raises ValueError for anything else (seconds included)."""
+    if not isinstance(text, str) or not _MINUTE_RE.match(text):
+        raise ValueError("expected yyyy-MM-ddTHH:mmZ (UTC, minute precision)")
+    return datetime.strptime(text, MINUTE_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def parse_expired_time(text: str) -> datetime:
+    """``ExpiredTime`` as ECS returns it: with or without seconds (docs and examples disagree)."""
+    if _SECONDS_RE.match(text):
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return parse_minute(text)
+
+
+def is_placeholder_expiry(moment: datetime) -> bool:
+    return moment.year >= FAR_FUTURE_YEAR
+
+
+def days_until(moment: datetime, now: datetime) -> float:
+    return (moment - now) / timedelta(days=1)
