@@ -51,7 +51,7 @@ def per_region(
             done.append((region, work(region)))
         except Exception as error:  # noqa: BLE001 - isolation is the point: report, go on
             errors.append(region_error(region, error))
-            ctx.log.error("region_failed", region=region, **region_error(region, error))
+            ctx.log.error("region_failed", **errors[-1])
     return done
 
 

@@ -1,0 +1,258 @@
+"""Deliver markdown messages to a DingTalk custom group robot (webhook).
+
+Standard library only: this runs in Function Compute, where every imported package costs cold-start time.
+
+A notification must never break or retry a renewal run, so :meth:`DingTalkNotifier.send_markdown` never
+raises; it returns whether DingTalk accepted the message and logs why not. The webhook's ``access_token``
+and the signing secret are registered with the logger and never logged (only the host is).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import random
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from ecs_renewal import logs
+from ecs_renewal.notify.messages import MAX_MESSAGE_BYTES, Message, truncate_utf8
+
+__all__ = ["MAX_MESSAGE_BYTES", "DingTalkNotifier", "Message", "sign"]
+
+# DingTalk allows 20 messages per minute per robot and then blocks the robot for 10 minutes. We stay
+# one below, and count every HTTP attempt (a retried message is a second call on DingTalk's side).
+# Other functions sharing the robot are not counted: batch results into few messages per run.
+SENDS_PER_MINUTE = 19
+RATE_WINDOW_SECONDS = 60.0
+
+ERRCODE_OK = 0
+ERRCODE_RATE_LIMITED = 130101  # the robot is blocked for 10 minutes: retrying inside this run is useless
+RATE_LIMIT_BLOCK_SECONDS = 600.0
+
+_BACKOFF_BASE_SECONDS = 0.5
+_BACKOFF_MAX_SECONDS = 4.0
+_MAX_RESPONSE_BYTES = 64 * 1024
+
+
+def sign(secret: str, timestamp_ms: int) -> str:
+    """The URL-encoded ``sign`` parameter for a robot with the signing ("加签") security setting."""
+    string_to_sign = f"{timestamp_ms}\n{secret}"
+    digest = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).digest()
+    return urllib.parse.quote_plus(base64.b64encode(digest).decode("ascii"))
+
+
+class _Outcome:
+    """What one HTTP attempt came to: delivered, worth retrying, or a final failure (with log fields)."""
+
+    def __init__(self, ok: bool, retryable: bool = False, **fields: object) -> None:
+        self.ok = ok
+        self.retryable = retryable
+        self.fields = fields
+
+
+class DingTalkNotifier:
+    """Sends markdown messages to one DingTalk robot; disabled (every send a no-op) without a webhook."""
+
+    def __init__(
+        self,
+        webhook: str | None,
+        secret: str | None = None,
+        *,
+        timeout: float = 5.0,
+        logger: logs.JsonLogger | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 3,
+    ) -> None:
+        webhook = (webhook or "").strip()
+        secret = (secret or "").strip() or None
+        # First thing: from here on no log line can leak them, whatever goes wrong below.
+        logs.register_secret(webhook)
+        logs.register_secret(secret)
+        for token in urllib.parse.parse_qs(urllib.parse.urlsplit(webhook).query).get("access_token", []):
+            logs.register_secret(token)
+
+        self._log = (logger or logs.get_logger()).bind(component="dingtalk")
+        self._webhook = webhook
+        self._secret = secret
+        self._timeout = timeout
+        self._clock = clock
+        self._sleep = sleep
+        self._max_attempts = max(1, max_attempts)
+        self._recent_sends: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._off_logged = False
+
+        parts = urllib.parse.urlsplit(webhook)
+        self._host = parts.hostname or ""
+        self.enabled = bool(webhook)
+        if webhook and (parts.scheme not in ("http", "https") or not parts.hostname):
+            self._log.error("dingtalk webhook is not an http(s) URL; notifications off")
+            self.enabled = False
+            self._off_logged = True
+
+    # ------------------------------------------------------------ public API
+
+    def send_markdown(
+        self,
+        title: str,
+        text: str,
+        *,
+        at_mobiles: Iterable[str] = (),
+        at_user_ids: Iterable[str] = (),
+    ) -> bool:
+        """Post one markdown message; True when DingTalk accepted it. Never raises."""
+        if not self.enabled:
+            self._log_off_once()
+            return False
+        try:
+            problem = self._budget_problem()
+            if problem:
+                self._log.warning("dingtalk message dropped", title=title, reason=problem)
+                return False
+            return self._deliver(title, text, tuple(at_mobiles), tuple(at_user_ids))
+        except Exception as exc:  # noqa: BLE001 -- deliberate: a notification bug must not fail the renewal run
+            self._log.error("dingtalk send crashed", title=title, error=type(exc).__name__, detail=str(exc))
+            return False
+
+    def send_all(self, messages: list[Message]) -> int:
+        """Send in order; returns how many were delivered. Drops (and lists once) what the rate limit forbids.
+
+        Never sleeps for the rate window: a function run must not idle for a minute to send a chat message.
+        """
+        if not self.enabled:
+            if messages:
+                self._log_off_once()
+            return 0
+        delivered = 0
+        for index, message in enumerate(messages):
+            problem = self._budget_problem()
+            if problem:
+                dropped = [m.title for m in messages[index:]]
+                self._log.warning(
+                    "dingtalk messages dropped",
+                    reason=problem,
+                    dropped_count=len(dropped),
+                    dropped=dropped,
+                )
+                break
+            delivered += self.send_markdown(
+                message.title, message.text, at_mobiles=message.at_mobiles, at_user_ids=message.at_user_ids
+            )
+        return delivered
+
+    # ------------------------------------------------------------ internals
+
+    def _log_off_once(self) -> None:
+        if not self._off_logged:
+            self._off_logged = True
+            self._log.info("notifications off", reason="DINGTALK_WEBHOOK not set")
+
+    def _budget_problem(self) -> str | None:
+        """Why nothing may be sent right now, or None when a send fits the rate limit."""
+        now = self._clock()
+        if now < self._blocked_until:
+            return f"robot rate limited by DingTalk (errcode {ERRCODE_RATE_LIMITED}) for 10 minutes"
+        while self._recent_sends and now - self._recent_sends[0] >= RATE_WINDOW_SECONDS:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= SENDS_PER_MINUTE:
+            return f"over {SENDS_PER_MINUTE} messages in the last minute"
+        return None
+
+    def _payload(self, title: str, text: str, at_mobiles: tuple[str, ...], at_user_ids: tuple[str, ...]) -> bytes:
+        # DingTalk highlights a mention only when the text also contains "@<mobile>" / "@<userId>".
+        missing = [f"@{who}" for who in (*at_mobiles, *at_user_ids) if f"@{who}" not in text]
+        if missing:
+            text = f"{text}\n\n{' '.join(missing)}"
+        if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            self._log.warning("dingtalk message truncated", title=title, max_bytes=MAX_MESSAGE_BYTES)
+            text = truncate_utf8(text, MAX_MESSAGE_BYTES)
+        body = {
+            "msgtype": "markdown",
+            "markdown": {"title": title, "text": text},
+            "at": {"atMobiles": list(at_mobiles), "atUserIds": list(at_user_ids), "isAtAll": False},
+        }
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+    def _signed_url(self) -> str:
+        if not self._secret:
+            return self._webhook
+        # A fresh timestamp per attempt: DingTalk rejects one more than an hour off, and retries take time.
+        timestamp_ms = int(self._clock() * 1000)
+        separator = "&" if urllib.parse.urlsplit(self._webhook).query else "?"
+        return f"{self._webhook}{separator}timestamp={timestamp_ms}&sign={sign(self._secret, timestamp_ms)}"
+
+    def _deliver(self, title: str, text: str, at_mobiles: tuple[str, ...], at_user_ids: tuple[str, ...]) -> bool:
+        body = self._payload(title, text, at_mobiles, at_user_ids)
+        for attempt in range(1, self._max_attempts + 1):
+            outcome = self._post_once(body)
+            if outcome.ok:
+                self._log.info("dingtalk message sent", title=title, host=self._host, attempt=attempt)
+                return True
+            if not outcome.retryable or attempt == self._max_attempts or self._budget_problem():
+                self._log.error(
+                    "dingtalk message not delivered",
+                    title=title,
+                    host=self._host,
+                    attempts=attempt,
+                    **outcome.fields,
+                )
+                return False
+            # Jittered exponential backoff: short, because the whole run waits for it.
+            backoff = min(_BACKOFF_MAX_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+            delay = backoff * random.uniform(0.5, 1.5)
+            self._log.warning(
+                "dingtalk send failed, retrying",
+                title=title,
+                host=self._host,
+                attempt=attempt,
+                retry_in_seconds=round(delay, 2),
+                **outcome.fields,
+            )
+            self._sleep(delay)
+        return False  # unreachable: the loop always returns on its last attempt
+
+    def _post_once(self, body: bytes) -> _Outcome:
+        request = urllib.request.Request(
+            self._signed_url(),
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+        self._recent_sends.append(self._clock())
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                status = response.status
+                raw = response.read(_MAX_RESPONSE_BYTES)
+        except urllib.error.HTTPError as exc:  # before URLError: HTTPError is a subclass of it
+            # 5xx: DingTalk's side, may pass. 4xx: our request is wrong, the same request stays wrong.
+            exc.close()
+            return _Outcome(False, retryable=exc.code >= 500, http_status=exc.code)
+        except (OSError, http.client.HTTPException) as exc:
+            # URLError, timeouts, refused/reset connections are all OSError; a truncated or garbled
+            # response is an HTTPException. A timed-out POST may have been delivered anyway: a duplicate
+            # chat message is a better failure than a lost alert.
+            reason = getattr(exc, "reason", exc)
+            return _Outcome(False, retryable=True, error=type(exc).__name__, detail=str(reason))
+
+        if status != 200:
+            return _Outcome(False, http_status=status)
+        try:
+            reply = json.loads(raw.decode("utf-8"))
+            errcode, errmsg = int(reply.get("errcode", -1)), str(reply.get("errmsg", ""))
+        except (ValueError, AttributeError, TypeError):
+            return _Outcome(False, http_status=status, error="response is not the expected JSON")
+        if errcode == ERRCODE_OK:
+            return _Outcome(True)
+        if errcode == ERRCODE_RATE_LIMITED:
+            # Blocked for 10 minutes: stop sending from this notifier instead of hitting the block again.
+            self._blocked_until = self._clock() + RATE_LIMIT_BLOCK_SECONDS
+        return _Outcome(False, errcode=errcode, errmsg=errmsg)

@@ -1,0 +1,94 @@
+"""The jobs through ``run_job``, with every ECS call stubbed: decisions and the calls they cost."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from ecs_renewal import logs
+from ecs_renewal.idempotency import renewal_client_token
+from ecs_renewal.runtime import run_job
+from tests.stubber import ANY
+
+EXPIRY = (datetime.now(timezone.utc) + timedelta(days=2)).replace(second=0, microsecond=0)
+ENV = {"REGIONS": "cn-hangzhou"}
+CONTEXT = SimpleNamespace(request_id="unit-1", credentials=SimpleNamespace(
+    access_key_id="STS.unit", access_key_secret="unit-secret", security_token="unit-token"))
+
+
+@pytest.fixture(autouse=True)
+def quiet_logs(monkeypatch):
+    monkeypatch.setattr(logs, "_default_stream", io.StringIO())
+
+
+def raw(instance_id: str, **extra) -> dict:
+    return {"InstanceId": instance_id, "InstanceName": instance_id, "RegionId": "cn-hangzhou",
+            "InstanceChargeType": "PrePaid", "ExpiredTime": EXPIRY.strftime("%Y-%m-%dT%H:%MZ"),
+            "Status": "Running", "Tags": {"Tag": extra.pop("tags", [])}, **extra}
+
+
+def listing(*instances: dict) -> dict:
+    return {"Instances": {"Instance": list(instances)}, "NextToken": ""}
+
+
+def test_dry_run_lists_and_calls_nothing_that_costs_money(acs_stub):
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"},
+                          listing(raw("i-bp1aaaaaaaaa"), raw("i-bp1bbbbbbbbb",
+                                  tags=[{"TagKey": "renewal", "TagValue": "manual"}])))
+    result = run_job("renew-batch", b"", CONTEXT, environ=ENV)
+    assert [r["instance_id"] for r in result["renewed"]] == ["i-bp1aaaaaaaaa"]
+    assert result["renewed"][0]["order_id"] is None
+    assert result["skipped"] == [{"instance_id": "i-bp1bbbbbbbbb", "region": "cn-hangzhou",
+                                  "reason": "excluded by tag renewal=manual"}]
+    assert [action for action, _, _ in acs_stub.calls] == ["DescribeInstances"]
+
+
+def test_a_replayed_invocation_sends_the_same_client_token(acs_stub):
+    token = renewal_client_token("i-bp1aaaaaaaaa", EXPIRY, 1, "Month")
+    for _ in range(2):  # the first run, then Function Compute's replay before the new expiry is visible
+        acs_stub.add_response("DescribeInstances", {}, listing(raw("i-bp1aaaaaaaaa")))
+        acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1aaaaaaaaa", "ClientToken": token},
+                              {"OrderId": "900"})
+    orders = [run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)["renewed"][0]["order_id"]
+              for _ in range(2)]
+    assert orders == ["900", "900"]
+
+
+def test_cap_renews_nothing(acs_stub):
+    acs_stub.add_response("DescribeInstances", {}, listing(*(raw(f"i-bp1{n:09d}") for n in range(3))))
+    result = run_job("renew-batch", b'{"dry_run": false, "max_instances": 2}', CONTEXT, environ=ENV)
+    assert result["renewed"] == [] and result["cap_exceeded"] == {"candidates": 3, "max_instances": 2}
+    assert [action for action, _, _ in acs_stub.calls] == ["DescribeInstances"]
+
+
+def test_audit_groups_fixes_by_target(acs_stub):
+    ids = [f"i-bp1{n:09d}" for n in range(3)]
+    acs_stub.add_response("DescribeInstances", {}, listing(*(raw(i) for i in ids)))
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {"InstanceId": ",".join(ids), "PageSize": "100"}, {
+        "InstanceRenewAttributes": {"InstanceRenewAttribute": [
+            {"InstanceId": ids[0], "AutoRenewEnabled": False, "Duration": 0, "RenewalStatus": "Normal"},
+            {"InstanceId": ids[1], "AutoRenewEnabled": True, "Duration": 1, "PeriodUnit": "Month",
+             "RenewalStatus": "AutoRenewal"},
+            {"InstanceId": ids[2], "AutoRenewEnabled": True, "Duration": 6, "PeriodUnit": "Month",
+             "RenewalStatus": "AutoRenewal"},
+        ]}, "TotalCount": 3})
+    acs_stub.add_response("ModifyInstanceAutoRenewAttribute",
+                          {"InstanceId": f"{ids[0]},{ids[2]}", "AutoRenew": "true", "Duration": "1"}, {})
+    result = run_job("audit-autorenew", b'{"fix": true, "dry_run": false}', CONTEXT, environ=ENV)
+    assert [d["instance_id"] for d in result["drift"]] == [ids[0], ids[2]]
+    assert [f["instance_id"] for f in result["fixed"]] == [ids[0], ids[2]]
+    assert result["api_calls"] == {"DescribeInstanceAutoRenewAttribute": 1, "DescribeInstances": 1,
+                                   "ModifyInstanceAutoRenewAttribute": 1}
+
+
+def test_a_region_error_is_reported_and_the_next_region_still_runs(acs_stub):
+    acs_stub.add_server_error("DescribeInstances", "Forbidden.RAM", "no permission", http_status=403,
+                              region="cn-hangzhou")
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": ANY}, listing(raw("i-bp1ccccccccc")),
+                          region="cn-beijing")
+    result = run_job("scan-expiring", b"", CONTEXT, environ={"REGIONS": "cn-hangzhou,cn-beijing"})
+    assert result["errors"] == [{"region": "cn-hangzhou", "code": "Forbidden.RAM", "message": "no permission"}]
+    assert [r["instance_id"] for r in result["expiring"]] == ["i-bp1ccccccccc"]
