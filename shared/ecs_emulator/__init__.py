@@ -1,0 +1,183 @@
+"""A local emulator of the Alibaba Cloud APIs this project uses: ECS, STS and a DingTalk robot.
+
+The real SDK (aliyun-python-sdk-core 2.16.1 + -ecs + -sts) talks to it over plain HTTP on 127.0.0.1;
+point ``request.set_endpoint(emu.url)`` (or ``ECS_ENDPOINT`` / ``STS_ENDPOINT``) at it. Stdlib only.
+
+    from ecs_emulator import Emulator, FleetSpec
+    with Emulator(fleet=FleetSpec(seed=1), renew_visibility_delay=0.3) as emu:
+        creds = emu.function_credentials   # .access_key_id .access_key_secret .security_token .expiration
+        ...                                 # call emu.url with the SDK; inspect emu.calls, emu.instance(id)
+
+Standalone: ``python -m ecs_emulator --port 18080`` (prints export lines; ``GET /_emulator/state``).
+
+Facts come from ``shared/reference/*.md``. The rule is: **stricter than the real cloud, never looser**.
+Where the real behaviour is unverified, this is what the emulator does (all of it a choice):
+
+Protocol and authentication (every RPC request, before anything else)
+  * RPC on ``/`` by GET or POST; parameters from the query string plus a form-encoded body, all signed.
+    A parameter sent twice -> 400 ``InvalidParameter.Duplicate``. Non-UTF-8 -> 400 ``InvalidParameter.Encoding``.
+  * Missing AccessKeyId/Signature/SignatureMethod/SignatureVersion/SignatureNonce/Timestamp ->
+    400 ``Missing<Name>`` (e.g. ``MissingSignature``). Same naming for other mandatory params
+    (``MissingAction``, ``MissingVersion``, ``MissingRegionId``, ``MissingInstanceId``, ``MissingPeriod``,
+    ``MissingRoleArn``...), except the codes the docs name (``MissingParameter.InstanceId``,
+    ``Abs.MissingParamter.InstanceId``).
+  * SignatureMethod other than HMAC-SHA1 -> 400 ``InvalidSignatureMethod``; SignatureVersion other than
+    1.0 -> 400 ``InvalidSignatureVersion``; Timestamp not ``YYYY-MM-DDTHH:MM:SSZ`` -> 400
+    ``InvalidTimeStamp.Format``; more than 15 min off (either way) -> 400 ``InvalidTimeStamp.Expired``.
+  * Unknown AccessKeyId -> 404 ``InvalidAccessKeyId.NotFound``.
+  * STS key without SecurityToken -> 400 ``InvalidSecurityToken.Malformed``; with another token -> 400
+    ``InvalidSecurityToken.MismatchWithAccessKey``; expired -> 400 ``InvalidSecurityToken.Expired``.
+    A static key sent WITH a SecurityToken -> 400 ``InvalidSecurityToken.MismatchWithAccessKey``.
+  * Bad signature -> 400 ``SignatureDoesNotMatch``, message ends with ``:<server string-to-sign>`` so the
+    SDK turns it into ``InvalidAccessKeySecret`` when only the secret was wrong.
+  * Nonces are remembered 30 min (covers the +-15 min Timestamp window) across all keys; reuse -> 400
+    ``SignatureNonceUsed``. Checked after the signature (a forged request cannot burn a nonce).
+  * ``Format`` must be JSON (absent = XML, the real default) else 400 ``InvalidParameter.Format``.
+  * Static (RAM user) keys are accepted for ECS as the real cloud does; the project must refuse them
+    itself — ``CallRecord.had_security_token`` / ``role_arn`` show what it did.
+  * Unknown Version -> 400 ``InvalidVersion``; unknown Action -> 404 ``InvalidAction.NotFound``;
+    ECS RegionId not in the catalogue (28 real ids, ``ecs_emulator.regions``) -> 404 ``InvalidRegionId.NotFound``.
+    STS ignores RegionId. Other paths -> 404 ``InvalidPath.NotFound``.
+  * Order: region_down -> auth -> Format -> Action/Version -> RegionId -> rate limit -> fault rules -> action.
+
+Accounts, keys, roles
+  * One default account ``1234567890123456`` (balance 10,000,000 CNY). A role added in another account
+    creates that account; its STS sessions see only that account's instances and balance.
+  * Static key ids are ``LTAI-emu-<hex>`` (dashes on purpose); STS ids ``STS.<25 alnum>``; security
+    tokens are ~1.2 KB of base64 (with ``+/=``).
+  * Roles have ``max_session_duration`` (default 3600 s, like RAM's default; up to 43200). AssumeRole
+    DurationSeconds must be 900..that, and 900..3600 when the caller is itself an STS session.
+  * ``function_credentials`` = a 6-hour STS session of the default role ``acs:ram::<account>:role/ecs-renewal``.
+
+DescribeInstances
+  * ``Filter.N`` only N = 1..4 and each key only in its conventional slot (1 CreationStartTime,
+    2 CreationEndTime, 3 ExpiredStartTime, 4 ExpiredEndTime); anything else, a Key without Value, or a
+    value not exactly ``yyyy-MM-ddTHH:mmZ`` (seconds rejected) -> 404 ``InvalidFilterKey.NotFound``.
+  * Expiry filters compare against the VISIBLE ExpiredTime, inclusive at both ends, minute precision.
+  * ``InstanceIds``: not a JSON array of strings -> 400 ``InvalidInstanceIds.Malformed``; > 100 -> 400
+    ``InvalidParameter``. ``[]`` matches nothing.
+  * ``Tag.N`` N 1..20 (else 400 ``InvalidTagCount``), AND semantics, Key alone matches any value, Value
+    without Key -> 400 ``InvalidTag.Mismatch``; tag-filtered results capped at 1000. Untagged instances
+    have NO ``Tags`` key at all in the answer.
+  * Filters the emulator does not model (SecurityGroupId, VpcId, ...) -> 400 ``Emulator.UnsupportedParameter``.
+  * Paging: PageNumber >= 1 (else 400 ``InvalidParameter.PageNumber``), PageSize 1..100 default 10 (else 400
+    ``InvalidParameter.PageSize``). NextToken mode when ``NextToken`` or ``MaxResults`` is given (PageNumber/
+    PageSize then ignored; MaxResults < 10 -> 10, > 100 -> 100). Tokens are opaque, bound to the query
+    (same filters, region, account); unknown or foreign -> 400 ``InvalidParameter.NextToken``. ``NextToken``
+    is "" on the last page; page mode also returns a token when more pages exist. In NextToken mode
+    ``TotalCount`` is the size of the returned page (documented as meaningless). Order: CreationTime, then id.
+  * ``DryRun=true`` -> 400 ``DryRunOperation``.
+
+RenewInstance
+  * Period: Month 1-9,12,24,36,48,60; Week 1-4; PeriodUnit Month (default)/Week, else 400
+    ``InvalidPeriodUnit.ValueNotSupported`` (Year too); bad Period -> 400 ``InvalidPeriod``; no Period and no
+    ExpectedRenewDay -> 400 ``MissingPeriod``. ExpectedRenewDay (1..28, else 400
+    ``InvalidParameter.ExpectedRenewDay``) with Period/PeriodUnit -> 400 ``InvalidParameter.Conflict``.
+    ExpectedRenewDay approximation: new expiry = current expiry + 1 calendar month, day set to that day;
+    charged as one month.
+  * New expiry = current TRUE expiry + calendar months (day clamped to month end) or weeks — also for an
+    already expired instance. More than 5 years past now -> 400 ``InvalidPeriod.ExceededMaximumExpirationDate``.
+  * Errors: unknown id or another region's id -> 404 ``InvalidInstanceId.NotFound``; PostPaid -> 403
+    ``ChargeTypeViolation``; ``security`` lock -> 403 ``InstanceLockedForSecurity``; ``recycling``/``refunded``
+    lock or RenewalStatus NotRenewal -> 403 ``IncorrectInstanceStatus``; balance < price -> 403
+    ``InvalidAccountStatus.NotEnoughBalance``; ClientToken non-ASCII or > 64 -> 400
+    ``InvalidClientToken.ValueNotSupported``.
+  * Idempotency: tokens are remembered per account for the emulator's lifetime, only for SUCCESSFUL
+    renewals. Same token + same (InstanceId, Period, PeriodUnit, ExpectedRenewDay) -> same OrderId,
+    nothing renewed or charged again (``CallRecord.replayed``); different params -> 400 ``IdempotenceParamNotMatch``.
+    The token is checked before the instance (a replay answers even if the instance changed since).
+  * Applying: true expiry moves at once, balance is charged, a ``financial`` lock is cleared (a Stopped
+    instance then runs again). DescribeInstances shows the new ExpiredTime only ``renew_visibility_delay``
+    seconds later (default 10 s, like the real ~10 s).
+  * Prices (CNY/month) per instance type in ``ecs_emulator.pricing`` (fallback 300); a week = 30 % of a month.
+
+DescribeRenewalPrice
+  * Period Month 1-9 / Year 1-3 (else 400 ``InvalidPeriod``); PriceUnit Month/Year (Week or other -> 400
+    ``InvalidPriceUnit.ValueNotSupported``); ResourceType other than instance -> 400
+    ``InvalidResourceType.ValueNotSupported``; unknown id -> 404 ``InvalidResourceId.NotFound``; PostPaid -> 403
+    ``ChargeTypeViolation``. Year = 12 months with a 15 % discount (DiscountPrice, one Rule).
+
+Describe/ModifyInstanceAutoRenewAttribute
+  * Comma lists are not trimmed (``"i-a, i-b"`` fails), duplicates collapse, > 100 -> 403
+    ``InvalidParameter.ToManyInstanceIds``; unknown id -> 403 ``InvalidParameter.InvalidInstanceId``; any
+    PostPaid id -> 403 ``ChargeTypeViolation`` for the whole call, nothing changed.
+  * Describe: PageSize default 10 (a 100-id list returns 10 unless PageSize is set), max 100.
+    RenewalStatus alone lists the region's PrePaid instances with that status.
+  * Modify: AutoRenew true/false case-insensitive (else 403 ``InvalidParameter.AutoRenew``), defaults to
+    false; RenewalStatus wins over AutoRenew; enabling without Duration -> 403 ``InvalidParameter.Duration``;
+    Duration Month 1,2,3,6,12,24,36,48,60 / Year 1-5 / Week 1-4 (else 403 ``InvalidParameter.Duration``).
+    Normal/NotRenewal set Duration 0.
+
+STS
+  * RoleArn malformed -> 400 ``InvalidParameter.RoleArn``; unknown role -> 404 ``EntityNotExist.Role``;
+    RoleSessionName -> 400 ``InvalidParameter.RoleSessionName``; DurationSeconds -> 400
+    ``InvalidParameter.DurationSeconds``; Policy not a JSON object <= 2048 chars -> 400
+    ``InvalidParameter.PolicyGrammar`` (policies are not enforced); ExternalId -> 400 ``InvalidParameter.ExternalId``.
+  * ``GetCallerIdentity`` is served too.
+
+Faults (``emu.faults``)
+  * ``latency`` seconds before every RPC; ``rate_limit`` calls/second per action (sliding 1 s window,
+    rejected calls don't count) -> 400 ``Throttling.User``.
+  * ``add(action, kind, times, region, instance_id, status, code, delay)``: kinds error / apply_then_error /
+    apply_then_drop / delay / throttle / expire_token. Default status/code: 503 ``ServiceUnavailable``
+    (error, apply_then_error), 400 ``Throttling`` (throttle), 400 ``InvalidSecurityToken.Expired``
+    (expire_token). The first matching live rule is consumed per call. Rules apply after authentication.
+  * ``region_down(region)``: ECS calls with that RegionId get their connection closed without an answer
+    (the SDK raises ``SDK.HttpError``), before authentication. STS is unaffected.
+
+DingTalk robot (``POST /robot/send``), HTTP 200 always
+  * Wrong/missing access_token -> 300001 ``token is not exist``; missing/old (> 1 h) timestamp -> 310000
+    ``invalid timestamp``; bad sign -> 310000 ``sign not match`` (the robot always has signing on).
+  * Rate limit ``rate_limit_per_minute`` (20; None = off) over a sliding minute of authenticated sends;
+    exceeding it -> 130101 and a ``block_seconds`` (600) block.
+  * ``fail_next(n, errcode=-1, errmsg="system busy")`` applies after auth and the rate limit.
+  * Content-Type not application/json -> 43004; body not a JSON object, unknown msgtype, or missing
+    required fields (text.content; markdown.title+text; link.title+text+messageUrl; actionCard.title+text+
+    singleURL|btns; feedCard.links) -> 40035.
+
+Fleet file (``Emulator.from_fleet_file`` / ``emu.save_fleet``)::
+
+    {"format": "ecs-emulator-fleet/1", "account_id": "1234567890123456", "saved_at": "...",
+     "instances": [{"InstanceId": "i-bp1...", "InstanceName": "...", "RegionId": "cn-hangzhou",
+                    "ZoneId": "cn-hangzhou-h", "InstanceType": "ecs.g7.large",
+                    "InstanceChargeType": "PrePaid", "ExpiredTime": "2025-01-01T16:00Z",
+                    "CreationTime": "2024-01-01T16:00Z", "Status": "Running",
+                    "Tags": {"env": "prod"}, "OperationLocks": ["financial"],
+                    "AutoRenewEnabled": false, "Duration": 0, "PeriodUnit": "Month",
+                    "RenewalStatus": "Normal", "AccountId": "1234567890123456"}]}
+
+  ExpiredTime is the TRUE expiry (renewal history is not saved). A bare JSON list of instances loads too.
+"""
+
+from .calls import CallRecord
+from .clock import format_minute, format_second
+from .dingtalk import DingTalkRobot, dingtalk_sign
+from .emulator import Emulator
+from .errors import ApiError
+from .faults import FaultRule, Faults
+from .fleet import FleetSpec
+from .keys import Credentials, StaticKey
+from .model import POSTPAID_EXPIRY, InstanceRecord, RenewalRecord
+from .regions import REGIONS
+from .signing import signed_query, string_to_sign
+
+__all__ = [
+    "POSTPAID_EXPIRY",
+    "REGIONS",
+    "ApiError",
+    "CallRecord",
+    "Credentials",
+    "DingTalkRobot",
+    "Emulator",
+    "FaultRule",
+    "Faults",
+    "FleetSpec",
+    "InstanceRecord",
+    "RenewalRecord",
+    "StaticKey",
+    "dingtalk_sign",
+    "format_minute",
+    "format_second",
+    "signed_query",
+    "string_to_sign",
+]

@@ -1,0 +1,74 @@
+"""``python -m ecs_emulator``: serve a generated (or loaded) fleet until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from .emulator import Emulator
+from .fleet import FleetSpec
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ecs_emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=18080)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--regions", default="cn-hangzhou,cn-shanghai,cn-beijing", help="comma-separated")
+    parser.add_argument("--instances-per-region", type=int, default=120)
+    parser.add_argument("--fleet", help="load instances from this fleet JSON file instead of generating")
+    parser.add_argument("--save-fleet", help="write the starting fleet to this JSON file")
+    parser.add_argument("--renew-delay", type=float, default=10.0, help="seconds before a renewal is visible")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every RPC call")
+    parser.add_argument("--rate-limit", type=float, default=None, help="calls per second per action")
+    parser.add_argument("--balance", type=float, default=None, help="account balance in CNY")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.fleet:
+        emulator = Emulator.from_fleet_file(args.fleet, renew_visibility_delay=args.renew_delay)
+    else:
+        regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
+        spec = FleetSpec(seed=args.seed, regions=regions, instances_per_region=args.instances_per_region)
+        emulator = Emulator(fleet=spec, renew_visibility_delay=args.renew_delay)
+    emulator.faults.latency = args.latency
+    emulator.faults.rate_limit = args.rate_limit
+    if args.balance is not None:
+        emulator.balance = args.balance
+    if args.save_fleet:
+        emulator.save_fleet(args.save_fleet)
+
+    emulator.start(host=args.host, port=args.port)
+    creds = emulator.function_credentials
+    exports = {
+        "ECS_ENDPOINT": emulator.url,
+        "STS_ENDPOINT": emulator.url,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": creds.access_key_id,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": creds.access_key_secret,
+        "ALIBABA_CLOUD_SECURITY_TOKEN": creds.security_token,
+        "DINGTALK_WEBHOOK": emulator.dingtalk.webhook_url,
+        "DINGTALK_SECRET": emulator.dingtalk.secret,
+    }
+    counts = {}
+    for record in emulator.instances():
+        counts[record.region_id] = counts.get(record.region_id, 0) + 1
+    print(f"ECS/STS/DingTalk emulator listening on {emulator.url}")
+    print(f"instances: {counts}  account: {emulator.account_id}  role: {emulator.default_role_arn}")
+    print(f"state: {emulator.url}/_emulator/state")
+    print(f"credentials expire at {creds.expiration} (emulator-only throwaway values). Paste into a shell:\n")
+    print("export " + " \\\n  ".join(f"{name}={shlex.quote(value)}" for name, value in exports.items()))
+    print("\nCtrl-C to stop.", flush=True)
+    try:
+        emulator.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

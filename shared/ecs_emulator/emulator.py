@@ -1,0 +1,311 @@
+"""``Emulator``: the one object tests, the demo and the CLI hold."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from .calls import CallLog, CallRecord
+from .clock import format_minute, parse_flexible, utcnow
+from .dingtalk import DingTalkRobot
+from .faults import Faults
+from .fleet import FleetSpec, generate_fleet, load_fleet_file, new_instance_id, save_fleet_file
+from .gateway import RpcGateway
+from .keys import Credentials, KeyRegistry, StaticKey, credentials_of, role_arn
+from .model import (
+    CHARGE_TYPES,
+    INSTANCE_STATUSES,
+    LOCK_REASONS,
+    POSTPAID_EXPIRY,
+    RENEWAL_STATUSES,
+    InstanceRecord,
+    RenewalRecord,
+)
+from .regions import REGIONS
+from .server import EmulatorHTTPServer
+from .state import DEFAULT_ACCOUNT_ID, EmulatorState
+
+DEFAULT_ROLE_NAME = "ecs-renewal"
+FUNCTION_CREDENTIALS_TTL = 6 * 3600
+
+
+class Emulator:
+    def __init__(
+        self,
+        fleet: FleetSpec | None = None,
+        renew_visibility_delay: float = 10.0,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+    ) -> None:
+        self.account_id = account_id
+        self.state = EmulatorState(renew_visibility_delay, account_id)
+        self.keys = KeyRegistry()
+        self.faults = Faults()
+        self._calls = CallLog()
+        self.dingtalk = DingTalkRobot()
+        self.gateway = RpcGateway(self.state, self.keys, self.faults, self._calls)
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+        self.default_role_arn = self.add_role(DEFAULT_ROLE_NAME)
+        static = self.keys.issue_static(account_id, "ecs-renewal-operator")
+        self.static_key = StaticKey(static.access_key_id, static.access_key_secret)
+        # What Function Compute hands the function: a session of the function's role.
+        self.function_credentials = self.issue_sts_credentials(
+            ttl_seconds=FUNCTION_CREDENTIALS_TTL, session_name="fc-function"
+        )
+        if fleet is not None:
+            for record in generate_fleet(fleet, account_id):
+                self.state.add_instance(record)
+
+    @classmethod
+    def from_fleet_file(cls, path: str | Path, renew_visibility_delay: float = 10.0) -> Emulator:
+        stored_account, records = load_fleet_file(path)
+        emulator = cls(renew_visibility_delay=renew_visibility_delay, account_id=stored_account or DEFAULT_ACCOUNT_ID)
+        for record in records:
+            record.account_id = record.account_id or emulator.account_id
+            emulator.state.add_instance(record)
+        return emulator
+
+    def save_fleet(self, path: str | Path) -> None:
+        save_fleet_file(path, self.instances(), self.account_id)
+
+    # ---- server lifecycle -------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Emulator:
+        if self._server is not None:
+            raise RuntimeError("emulator already started")
+        self._server = EmulatorHTTPServer((host, port), self)
+        bound_host, bound_port = self._server.server_address[:2]
+        self.url = f"http://{bound_host}:{bound_port}"
+        self.dingtalk.base_url = self.url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.5}, name="ecs-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        # shutdown() waits for serve_forever's select() to time out; a throwaway connection wakes it now.
+        stopper = threading.Thread(target=server.shutdown, daemon=True)
+        stopper.start()
+        while stopper.is_alive():
+            with contextlib.suppress(OSError), socket.create_connection(server.server_address[:2], timeout=0.2):
+                pass
+            stopper.join(timeout=0.05)
+        server.server_close()
+        server.close_all_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def serve_forever(self) -> None:
+        """Block until interrupted (used by ``python -m ecs_emulator``)."""
+        if self._thread is None:
+            raise RuntimeError("call start() first")
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
+    def __enter__(self) -> Emulator:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # ---- identities -------------------------------------------------------------------------
+
+    def add_role(self, name: str, account_id: str | None = None, max_session_duration: int = 3600) -> str:
+        account = account_id or self.account_id
+        self.state.account(account)
+        return self.keys.add_role(account, name, max_session_duration).arn
+
+    def issue_sts_credentials(
+        self, ttl_seconds: float = 3600, role_arn: str | None = None, session_name: str = "emulator-session"
+    ) -> Credentials:
+        """A registered STS credential of ``role_arn`` (default role). ``ttl_seconds <= 0`` = already expired."""
+        role = self.keys.role(role_arn or self.default_role_arn)
+        if role is None:
+            raise KeyError(f"unknown role {role_arn!r}; add it with add_role()")
+        return credentials_of(self.keys.issue_sts(role, session_name, ttl_seconds))
+
+    def expire_credentials(self, credentials: Credentials | str) -> None:
+        """Make an STS key expire now."""
+        key_id = credentials if isinstance(credentials, str) else credentials.access_key_id
+        self.keys.expire(key_id)
+
+    def role_arn(self, name: str, account_id: str | None = None) -> str:
+        return role_arn(account_id or self.account_id, name)
+
+    # ---- accounts ---------------------------------------------------------------------------
+
+    @property
+    def balance(self) -> float:
+        return self.state.account(self.account_id).balance
+
+    @balance.setter
+    def balance(self, value: float) -> None:
+        with self.state.lock:
+            self.state.account(self.account_id).balance = float(value)
+
+    def set_balance(self, value: float, account_id: str | None = None) -> None:
+        with self.state.lock:
+            self.state.account(account_id or self.account_id).balance = float(value)
+
+    @property
+    def renew_visibility_delay(self) -> float:
+        return self.state.renew_visibility_delay
+
+    @renew_visibility_delay.setter
+    def renew_visibility_delay(self, seconds: float) -> None:
+        self.state.renew_visibility_delay = seconds
+
+    # ---- instances --------------------------------------------------------------------------
+
+    def add_instance(
+        self,
+        region: str,
+        *,
+        instance_id: str | None = None,
+        name: str | None = None,
+        charge_type: str = "PrePaid",
+        expired_time: datetime | str | None = None,
+        tags: dict[str, str] | None = None,
+        status: str = "Running",
+        auto_renew_enabled: bool = False,
+        duration: int = 0,
+        renewal_status: str = "Normal",
+        locks: tuple[str, ...] | list[str] = (),
+        instance_type: str = "ecs.g7.large",
+        zone_id: str | None = None,
+        creation_time: datetime | str | None = None,
+        period_unit: str = "Month",
+        account_id: str | None = None,
+    ) -> str:
+        if region not in REGIONS:
+            raise ValueError(f"unknown region {region!r}")
+        if charge_type not in CHARGE_TYPES or status not in INSTANCE_STATUSES:
+            raise ValueError(f"bad charge_type {charge_type!r} or status {status!r}")
+        if renewal_status not in RENEWAL_STATUSES or any(lock not in LOCK_REASONS for lock in locks):
+            raise ValueError(f"bad renewal_status {renewal_status!r} or locks {locks!r}")
+        # Keep the three auto-renew fields consistent, as the real API does.
+        if auto_renew_enabled and renewal_status not in ("Normal", "AutoRenewal"):
+            raise ValueError(f"auto_renew_enabled=True contradicts renewal_status={renewal_status!r}")
+        if auto_renew_enabled or renewal_status == "AutoRenewal":
+            auto_renew_enabled, renewal_status, duration = True, "AutoRenewal", duration or 1
+        else:
+            duration = 0
+        if charge_type == "PostPaid":
+            expiry = POSTPAID_EXPIRY
+        elif expired_time is None:
+            raise ValueError("a PrePaid instance needs expired_time")
+        else:
+            expiry = parse_flexible(expired_time)
+        instance_id = instance_id or new_instance_id(region)
+        creation = parse_flexible(creation_time if creation_time is not None else utcnow())
+        with self.state.lock:
+            record = InstanceRecord(
+                instance_id=instance_id,
+                instance_name=name or instance_id,
+                region_id=region,
+                zone_id=zone_id or REGIONS[region].zone_ids[0],
+                instance_type=instance_type,
+                charge_type=charge_type,
+                true_expired_time=expiry,
+                creation_time=creation,
+                status=status,
+                tags=dict(tags or {}),
+                operation_locks=list(locks),
+                auto_renew_enabled=auto_renew_enabled,
+                duration=duration,
+                period_unit=period_unit,
+                renewal_status=renewal_status,
+                account_id=account_id or self.account_id,
+            )
+            self.state.add_instance(record)
+        return instance_id
+
+    def clear_instances(self) -> None:
+        with self.state.lock:
+            self.state.instances.clear()
+
+    def instance(self, instance_id: str) -> InstanceRecord:
+        """The live record (read it; change state through the API or the helpers)."""
+        with self.state.lock:
+            return self.state.instances[instance_id]
+
+    def instances(self, region: str | None = None) -> list[InstanceRecord]:
+        with self.state.lock:
+            records = [r for r in self.state.instances.values() if region is None or r.region_id == region]
+        return sorted(records, key=lambda r: (r.region_id, r.creation_time, r.instance_id))
+
+    def renewal_count(self, instance_id: str) -> int:
+        return self.instance(instance_id).renewal_count
+
+    # ---- call log ---------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        return self._calls.snapshot()
+
+    def calls_by_action(self) -> dict[str, int]:
+        return self._calls.counts_by_action()
+
+    def reset_calls(self) -> None:
+        self._calls.clear()
+
+    # ---- admin view -------------------------------------------------------------------------
+
+    def state_summary(self) -> dict:
+        with self.state.lock:
+            records = self.instances()
+            per_region: dict[str, Counter] = {}
+            for record in records:
+                per_region.setdefault(record.region_id, Counter())[record.charge_type] += 1
+            instances = [
+                {
+                    "InstanceId": r.instance_id,
+                    "InstanceName": r.instance_name,
+                    "RegionId": r.region_id,
+                    "InstanceChargeType": r.charge_type,
+                    "Status": r.status,
+                    "ExpiredTime": format_minute(r.visible_expired_time),
+                    "TrueExpiredTime": format_minute(r.true_expired_time),
+                    "RenewalStatus": r.renewal_status,
+                    "Renewals": [_renewal_summary(x) for x in r.renewals],
+                }
+                for r in records
+            ]
+            balances = {a.account_id: a.balance for a in self.state.accounts.values()}
+        return {
+            "url": self.url,
+            "account_id": self.account_id,
+            "balances": balances,
+            "renew_visibility_delay": self.renew_visibility_delay,
+            "instance_counts": {region: dict(counts) for region, counts in per_region.items()},
+            "instances": instances,
+            "calls_by_action": self.calls_by_action(),
+            "dingtalk_messages": list(self.dingtalk.messages),
+        }
+
+
+def _renewal_summary(renewal: RenewalRecord) -> dict:
+    return {
+        "OrderId": renewal.order_id,
+        "Period": renewal.period,
+        "PeriodUnit": renewal.period_unit,
+        "ExpectedRenewDay": renewal.expected_renew_day,
+        "ClientToken": renewal.client_token,
+        "NewExpiredTime": format_minute(renewal.new_expired_time),
+    }

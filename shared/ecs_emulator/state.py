@@ -1,0 +1,84 @@
+"""Mutable emulator state: accounts (balance, idempotency tokens) and instances, under one lock."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from .model import InstanceRecord
+
+DEFAULT_ACCOUNT_ID = "1234567890123456"
+DEFAULT_BALANCE = 10_000_000.0
+MAX_PAGE_TOKENS = 10_000
+
+
+@dataclass
+class TokenRecord:
+    """What a RenewInstance ClientToken was first used for, and the answer it got."""
+
+    params: tuple
+    order_id: str
+    instance_id: str
+
+
+@dataclass
+class Account:
+    account_id: str
+    balance: float = DEFAULT_BALANCE
+    client_tokens: dict[str, TokenRecord] = field(default_factory=dict)
+
+
+class EmulatorState:
+    def __init__(self, renew_visibility_delay: float, default_account_id: str) -> None:
+        self.lock = threading.RLock()
+        self.renew_visibility_delay = renew_visibility_delay
+        self.default_account_id = default_account_id
+        self.accounts: dict[str, Account] = {}
+        self.instances: dict[str, InstanceRecord] = {}
+        # DescribeInstances NextToken -> (query fingerprint, offset). Bounded: oldest tokens are forgotten.
+        self.page_tokens: OrderedDict[str, tuple[tuple, int]] = OrderedDict()
+        self._order_counter = random.SystemRandom().randrange(200_000_000_000_000, 210_000_000_000_000)
+        self.account(default_account_id)
+
+    def account(self, account_id: str) -> Account:
+        with self.lock:
+            if account_id not in self.accounts:
+                self.accounts[account_id] = Account(account_id)
+            return self.accounts[account_id]
+
+    def add_instance(self, record: InstanceRecord) -> None:
+        with self.lock:
+            if record.instance_id in self.instances:
+                raise ValueError(f"duplicate instance id {record.instance_id}")
+            self.account(record.account_id)
+            self.instances[record.instance_id] = record
+
+    def find(self, instance_id: str, account_id: str, region_id: str | None) -> InstanceRecord | None:
+        """An instance as the caller sees it: same account, same region (ids are regional)."""
+        record = self.instances.get(instance_id)
+        if record is None or record.account_id != account_id:
+            return None
+        if region_id is not None and record.region_id != region_id:
+            return None
+        return record
+
+    def in_region(self, account_id: str, region_id: str) -> list[InstanceRecord]:
+        selected = [r for r in self.instances.values() if r.account_id == account_id and r.region_id == region_id]
+        selected.sort(key=lambda r: (r.creation_time, r.instance_id))  # stable order
+        return selected
+
+    def issue_page_token(self, fingerprint: tuple, offset: int) -> str:
+        token = secrets.token_hex(16)
+        with self.lock:
+            self.page_tokens[token] = (fingerprint, offset)
+            while len(self.page_tokens) > MAX_PAGE_TOKENS:
+                self.page_tokens.popitem(last=False)
+        return token
+
+    def next_order_id(self) -> str:
+        with self.lock:
+            self._order_counter += 1
+            return str(self._order_counter)
