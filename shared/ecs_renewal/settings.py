@@ -84,6 +84,7 @@ class Settings:
     ecs_endpoint: str | None = None
     sts_endpoint: str | None = None
     assume_role_arn: str | None = None
+    renew_auto_renewing: bool = False
     ignored_keys: tuple[str, ...] = field(default=())
 
 
@@ -320,6 +321,7 @@ def build_settings(
         ecs_endpoint=_env_endpoint(environ, "ECS_ENDPOINT"),
         sts_endpoint=_env_endpoint(environ, "STS_ENDPOINT"),
         assume_role_arn=_env_role_arn(environ),
+        renew_auto_renewing=_env_flag(environ, "RENEW_AUTO_RENEWING"),
         ignored_keys=tuple(sorted(k for k in overrides if k not in JOB_KEYS[job])),
     )
 
@@ -349,6 +351,16 @@ def _window(values: dict[str, Any], overrides: Mapping[str, Any], now: datetime)
         return Window(start, end)
     begin = floor_minute(now)
     return Window(begin, begin + timedelta(days=values["window_days"]))
+
+
+def _env_flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "").strip()
+    if not value:
+        return False
+    try:
+        return _env_bool(value)
+    except ValueError as error:
+        raise InvalidSettingError(name, str(error)) from None
 
 
 def _env_tag(environ: Mapping[str, str], name: str, default: str) -> TagMatcher | None:

@@ -30,6 +30,12 @@ def raw(instance_id: str, **extra) -> dict:
             "Status": "Running", "Tags": {"Tag": extra.pop("tags", [])}, **extra}
 
 
+def attributes(*pairs: tuple[str, str]) -> dict:
+    rows = [{"InstanceId": i, "AutoRenewEnabled": status == "AutoRenewal", "Duration": 1 if status == "AutoRenewal"
+             else 0, "PeriodUnit": "Month", "RenewalStatus": status} for i, status in pairs]
+    return {"InstanceRenewAttributes": {"InstanceRenewAttribute": rows}, "TotalCount": len(rows)}
+
+
 def listing(*instances: dict) -> dict:
     return {"Instances": {"Instance": list(instances)}, "NextToken": ""}
 
@@ -38,18 +44,33 @@ def test_dry_run_lists_and_calls_nothing_that_costs_money(acs_stub):
     acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"},
                           listing(raw("i-bp1aaaaaaaaa"), raw("i-bp1bbbbbbbbb",
                                   tags=[{"TagKey": "renewal", "TagValue": "manual"}])))
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {"InstanceId": "i-bp1aaaaaaaaa"},
+                          attributes(("i-bp1aaaaaaaaa", "Normal")))
     result = run_job("renew-batch", b"", CONTEXT, environ=ENV)
     assert [r["instance_id"] for r in result["renewed"]] == ["i-bp1aaaaaaaaa"]
     assert result["renewed"][0]["order_id"] is None
     assert result["skipped"] == [{"instance_id": "i-bp1bbbbbbbbb", "region": "cn-hangzhou",
                                   "reason": "excluded by tag renewal=manual"}]
-    assert [action for action, _, _ in acs_stub.calls] == ["DescribeInstances"]
+    assert [action for action, _, _ in acs_stub.calls] == ["DescribeInstances", "DescribeInstanceAutoRenewAttribute"]
+
+
+def test_owner_choices_are_skipped_with_their_reason(acs_stub):
+    acs_stub.add_response("DescribeInstances", {}, listing(raw("i-bp1aaaaaaaaa"), raw("i-bp1bbbbbbbbb"),
+                                                           raw("i-bp1cccccccccc")))
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(
+        ("i-bp1aaaaaaaaa", "NotRenewal"), ("i-bp1bbbbbbbbb", "AutoRenewal"), ("i-bp1cccccccccc", "Normal")))
+    acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1cccccccccc"}, {"OrderId": "7"})
+    result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)
+    assert [r["instance_id"] for r in result["renewed"]] == ["i-bp1cccccccccc"]
+    assert {s["instance_id"]: s["reason"].split(":")[0] for s in result["skipped"]} == {
+        "i-bp1aaaaaaaaa": "owner set NotRenewal", "i-bp1bbbbbbbbb": "auto-renew is on"}
 
 
 def test_a_replayed_invocation_sends_the_same_client_token(acs_stub):
     token = renewal_client_token("i-bp1aaaaaaaaa", EXPIRY, 1, "Month")
     for _ in range(2):  # the first run, then Function Compute's replay before the new expiry is visible
         acs_stub.add_response("DescribeInstances", {}, listing(raw("i-bp1aaaaaaaaa")))
+        acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(("i-bp1aaaaaaaaa", "Normal")))
         acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1aaaaaaaaa", "ClientToken": token},
                               {"OrderId": "900"})
     orders = [run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)["renewed"][0]["order_id"]
@@ -58,10 +79,12 @@ def test_a_replayed_invocation_sends_the_same_client_token(acs_stub):
 
 
 def test_cap_renews_nothing(acs_stub):
-    acs_stub.add_response("DescribeInstances", {}, listing(*(raw(f"i-bp1{n:09d}") for n in range(3))))
+    ids = [f"i-bp1{n:09d}" for n in range(3)]
+    acs_stub.add_response("DescribeInstances", {}, listing(*(raw(i) for i in ids)))
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(*((i, "Normal") for i in ids)))
     result = run_job("renew-batch", b'{"dry_run": false, "max_instances": 2}', CONTEXT, environ=ENV)
     assert result["renewed"] == [] and result["cap_exceeded"] == {"candidates": 3, "max_instances": 2}
-    assert [action for action, _, _ in acs_stub.calls] == ["DescribeInstances"]
+    assert "RenewInstance" not in [action for action, _, _ in acs_stub.calls]
 
 
 def test_audit_groups_fixes_by_target(acs_stub):

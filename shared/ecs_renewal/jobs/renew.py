@@ -15,8 +15,14 @@ from ..errors import ApiError
 from ..gateway.models import Instance
 from ..idempotency import renewal_client_token
 from ..policy import TagPolicy, renewal_skip_reason
-from .base import JobContext, base_result, finish, per_region
+from .base import JobContext, base_result, finish, per_region, region_error
 from .scan import expiring_instances
+
+AUTO_RENEWING = "auto-renew is on: the platform renews it (from 9 days before expiry)"
+OWNER_CHOICE_REASONS = {
+    "NotRenewal": "owner set NotRenewal: the instance is being let go on purpose",
+    "AutoRenewal": AUTO_RENEWING,
+}
 
 
 def _named_instances(ctx: JobContext, region: str, wanted: set[str]) -> list[Instance]:
@@ -58,6 +64,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
             result["skipped"].append({"instance_id": instance.instance_id, "region": instance.region, "reason": reason})
         else:
             selected.append(instance)
+    selected = _respect_owner_choices(ctx, selected, result)
 
     if len(selected) > settings.max_instances:
         result["cap_exceeded"] = {"candidates": len(selected), "max_instances": settings.max_instances}
@@ -67,6 +74,34 @@ def run(ctx: JobContext) -> dict[str, Any]:
     for instance in selected:
         _renew_one(ctx, instance, result)
     return finish(ctx, result)
+
+
+def _respect_owner_choices(ctx: JobContext, selected: list[Instance], result: dict[str, Any]) -> list[Instance]:
+    """Skip what the owner already decided: ``NotRenewal`` (let go on purpose) and ``AutoRenewal``.
+
+    One DescribeInstanceAutoRenewAttribute per 100 candidates. If a region's settings cannot be read,
+    its candidates are still renewed (an expiring server is the greater harm) and the region is reported.
+    """
+    by_region: dict[str, list[Instance]] = {}
+    for instance in selected:
+        by_region.setdefault(instance.region, []).append(instance)
+    status: dict[str, str] = {}
+    for region, instances in by_region.items():
+        try:
+            for attribute in ctx.gateway.auto_renew_attributes(region, [i.instance_id for i in instances]):
+                status[attribute.instance_id] = attribute.renewal_status
+        except Exception as error:  # noqa: BLE001 - reported; renewals go on without this information
+            entry = region_error(region, error)
+            entry["message"] = f"auto-renew settings unreadable, renewing without them: {entry['message']}"
+            result["errors"].append(entry)
+    kept: list[Instance] = []
+    for instance in selected:
+        reason = OWNER_CHOICE_REASONS.get(status.get(instance.instance_id, ""))
+        if reason and not (reason is AUTO_RENEWING and ctx.settings.renew_auto_renewing):
+            result["skipped"].append({"instance_id": instance.instance_id, "region": instance.region, "reason": reason})
+        else:
+            kept.append(instance)
+    return kept
 
 
 def _renew_one(ctx: JobContext, instance: Instance, result: dict[str, Any]) -> None:
