@@ -22,7 +22,7 @@ from aliyunsdkecs.request.v20140526.RenewInstanceRequest import RenewInstanceReq
 
 from ..timeutil import format_minute
 from .client import Caller
-from .models import AutoRenewAttribute, Instance
+from .models import AutoRenewAttribute, Instance, RenewalPrice
 
 PAGE_SIZE = 100  # the API's maximum
 MAX_IDS_PER_CALL = 100
@@ -127,3 +127,23 @@ class EcsGateway:
             request.set_Duration(duration)
             request.set_PeriodUnit("Month")
         self.caller.call(request, region=region)
+
+
+def describe_renewal_price(
+    caller: Caller, region: str, instance_id: str, *, period: int | None, price_unit: str | None,
+    expected_renew_day: int | None = None,
+) -> RenewalPrice:
+    """What renewing this instance would cost (``TradePrice``: after discounts). Read-only, costs nothing."""
+    from aliyunsdkecs.request.v20140526.DescribeRenewalPriceRequest import DescribeRenewalPriceRequest
+
+    request = DescribeRenewalPriceRequest()
+    request.set_ResourceId(instance_id)
+    request.set_ResourceType("instance")
+    if expected_renew_day is not None:
+        request.set_ExpectedRenewDay(expected_renew_day)
+    else:
+        request.set_Period(period)
+        request.set_PriceUnit(price_unit)
+    body = caller.call(request, region=region)
+    price = (body.get("PriceInfo") or {}).get("Price") or {}
+    return RenewalPrice(instance_id, float(price["TradePrice"]), str(price.get("Currency", "")))

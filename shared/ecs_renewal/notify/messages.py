@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .advice import advice_for
+
 KEYWORD = "ECS renewal"
 
 # DingTalk documents no per-message size limit; reports say long content is truncated or rejected.
@@ -174,7 +176,18 @@ def _failure_messages(
     headline = "FAILED: " + ", ".join(problems)
     lines = [_failure_line(item) for item in failed] + [_region_error_line(item) for item in errors]
     title = _title(job, f"{len(failed) + len(errors)} FAILED")
-    return split_into_messages(title, _header(result, job, headline, extra, "Failures:"), lines)
+    advice = _advice_lines([*failed, *errors])
+    return split_into_messages(title, _header(result, job, headline, [*extra, *advice], "Failures:"), lines)
+
+
+def _advice_lines(items: list[Mapping[str, Any]]) -> list[str]:
+    """Per distinct error code: what it means and what to do next (the failure list follows)."""
+    codes = Counter(_text(item.get("code"), "Error") for item in items)
+    lines = ["", "What it means and what to do:"] if codes else []
+    for code, count in sorted(codes.items(), key=lambda pair: (-pair[1], pair[0])):
+        meaning, action = advice_for(code)
+        lines.append(f"- **{code}** ({count}): {meaning}. Next: {action}.")
+    return lines
 
 
 # ---------------------------------------------------------------- per job
@@ -189,22 +202,63 @@ def _scan_messages(result: Mapping[str, Any]) -> list[Message]:
     if expiring:
         verb = "expires" if len(expiring) == 1 else "expire"
         headline = f"{_plural(len(expiring), 'instance')} {verb} between {start} and {end}"
-        lines = []
-        for item in expiring:
-            name = item.get("instance_name")
-            named = f" ({name})" if name and name != item.get("instance_id") else ""
-            lines.append(
-                f"- {_text(item.get('expired_time'))} · {_text(item.get('instance_id'))}{named} · "
-                f"{_text(item.get('region'))} · {_text(item.get('status'))}"
-            )
+        extra = []
+        cost = result.get("estimated_cost") or {}
+        if cost.get("amount") is not None and (cost.get("priced") or cost.get("unknown")):
+            unknown = f", {cost['unknown']} unknown" if cost.get("unknown") else ""
+            extra.append(f"- Estimated renewal cost: {cost['amount']:,.2f} {_text(cost.get('currency'), '')}{unknown}")
+        lines = _tiered_lines(expiring) if any("tier" in item for item in expiring) else [
+            _expiring_line(item) for item in expiring]
         title = _title(job, f"{_plural(len(expiring), 'instance')} expiring")
-        header = _header(result, job, headline, list_heading="Expiring, soonest first:")
-        messages += split_into_messages(title, header, lines)
+        header = _header(result, job, headline, extra, list_heading="Most urgent first:")
+        mobiles, user_ids = _mentions(expiring)
+        messages += [
+            Message(m.title, m.text, at_mobiles=mobiles, at_user_ids=user_ids)
+            for m in split_into_messages(title, header, lines)
+        ]
     # The scan's errors mean some regions were not looked at: the list above may be incomplete.
     found = _plural(len(expiring), "instance")
     incomplete = [f"- The list of expiring instances is incomplete ({found} found)."]
     messages += _failure_messages(result, job, "could not be read", incomplete)
     return messages
+
+
+def _expiring_line(item: Mapping[str, Any]) -> str:
+    name = item.get("instance_name")
+    named = f" ({name})" if name and name != item.get("instance_id") else ""
+    when = item.get("expires_local") or item.get("expired_time")
+    parts = [f"- {_text(when)} · {_text(item.get('instance_id'))}{named} · {_text(item.get('region'))}"]
+    if item.get("auto_renew"):
+        parts.append(f"auto-renew: {item['auto_renew']}")
+    if "price" in item:
+        price = item.get("price")
+        currency = _text(item.get("currency"), "")
+        parts.append(f"{price:,.2f} {currency}".strip() if price is not None else "price unknown")
+    if item.get("owner"):
+        parts.append(f"@{item['owner']}")
+    if not item.get("auto_renew") and "price" not in item:
+        parts.append(_text(item.get("status")))
+    return " · ".join(parts)
+
+
+def _tiered_lines(expiring: list[Mapping[str, Any]]) -> list[str]:
+    """Groups by reminder tier, most urgent first (expired, then ≤1 day, ≤3 days, ...)."""
+    groups: dict[int, list[Mapping[str, Any]]] = {}
+    for item in expiring:
+        groups.setdefault(int(item.get("tier") if item.get("tier") is not None else 10_000), []).append(item)
+    lines: list[str] = []
+    for tier in sorted(groups):
+        items = groups[tier]
+        label = "Already expired" if tier < 0 else "Later" if tier == 10_000 else f"Within {_plural(tier, 'day')}"
+        lines.append(f"**{label} ({len(items)})**")
+        lines.extend(_expiring_line(item) for item in items)
+    return lines
+
+
+def _mentions(items: list[Mapping[str, Any]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    owners = sorted({str(item["owner"]) for item in items if item.get("owner")})
+    mobiles = tuple(o for o in owners if o.isdigit())
+    return mobiles, tuple(o for o in owners if not o.isdigit())
 
 
 def _skipped_summary(skipped: list[Mapping[str, Any]]) -> list[str]:

@@ -1,0 +1,115 @@
+"""Per-instance renewal rules read from the instance's own tags.
+
+An owner can say, on the instance itself, how it should be renewed and whom to tell:
+
+| tag (default name) | value | effect |
+| --- | --- | --- |
+| ``renewal-period`` | an integer | renew for this many units instead of the run's ``period`` |
+| ``renewal-unit`` | ``Month`` / ``Week`` | the unit for that period |
+| ``renewal-day`` | 1..28 | renew up to the account's unified expiry day (``ExpectedRenewDay``) instead of a period |
+| ``owner`` | a mobile number or a DingTalk user id | @-mentioned in the alerts |
+
+The names are configurable (``TAG_RENEWAL_PERIOD``, ``TAG_RENEWAL_UNIT``, ``TAG_RENEWAL_DAY``,
+``TAG_OWNER``). A value that is not valid makes that instance a skip with the reason — never a crash,
+never a guess. The opt-out tag is the exclude tag (``RENEW_EXCLUDE_TAG``, default ``renewal=manual``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import InvalidSettingError
+from .settings import RENEW_PERIODS
+
+DEFAULT_TAG_NAMES = {
+    "TAG_RENEWAL_PERIOD": "renewal-period",
+    "TAG_RENEWAL_UNIT": "renewal-unit",
+    "TAG_RENEWAL_DAY": "renewal-day",
+    "TAG_OWNER": "owner",
+}
+_TAG_NAME_RE = re.compile(r"^[^\s=,]{1,128}$")
+_MOBILE_RE = re.compile(r"^\+?\d{6,15}$")
+_USER_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class TagNames:
+    period: str = "renewal-period"
+    unit: str = "renewal-unit"
+    renew_day: str = "renewal-day"
+    owner: str = "owner"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> TagNames:
+        names = {}
+        for variable, default in DEFAULT_TAG_NAMES.items():
+            value = environ.get(variable, "").strip() or default
+            if not _TAG_NAME_RE.match(value):
+                raise InvalidSettingError(variable, f"{value!r} is not a usable tag key")
+            names[variable] = value
+        return cls(names["TAG_RENEWAL_PERIOD"], names["TAG_RENEWAL_UNIT"], names["TAG_RENEWAL_DAY"],
+                   names["TAG_OWNER"])
+
+
+@dataclass(frozen=True)
+class RenewalTerms:
+    """How one instance is renewed: a period and unit, or up to a unified expiry day."""
+
+    period: int | None
+    unit: str | None
+    expected_renew_day: int | None = None
+    from_tags: bool = False
+
+    def describe(self) -> str:
+        if self.expected_renew_day is not None:
+            return f"to day {self.expected_renew_day}"
+        return f"{self.period} {self.unit}{'s' if self.period != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class Owner:
+    mobile: str | None = None
+    user_id: str | None = None
+
+    @property
+    def mention(self) -> str:
+        return f"@{self.mobile or self.user_id}"
+
+
+def renewal_terms(tags: Mapping[str, str], names: TagNames, period: int, unit: str) -> RenewalTerms | str:
+    """The instance's terms, or the reason (a string) why its tags cannot be followed."""
+    day_text = tags.get(names.renew_day, "").strip()
+    period_text = tags.get(names.period, "").strip()
+    unit_text = tags.get(names.unit, "").strip()
+    if day_text:
+        if period_text or unit_text:
+            return f"tags {names.renew_day} and {names.period}/{names.unit} conflict: use one of them"
+        if not day_text.isdigit() or not 1 <= int(day_text) <= 28:
+            return f"tag {names.renew_day}={day_text!r} is not a day from 1 to 28"
+        return RenewalTerms(None, None, int(day_text), from_tags=True)
+    if not period_text and not unit_text:
+        return RenewalTerms(period, unit)
+    chosen_unit = unit_text or unit
+    if chosen_unit not in RENEW_PERIODS:
+        return f"tag {names.unit}={unit_text!r} is not Month or Week"
+    chosen_period = period
+    if period_text:
+        if not period_text.isdigit():
+            return f"tag {names.period}={period_text!r} is not a whole number"
+        chosen_period = int(period_text)
+    if chosen_period not in RENEW_PERIODS[chosen_unit]:
+        allowed = ", ".join(map(str, RENEW_PERIODS[chosen_unit]))
+        return f"tag {names.period}={chosen_period} is not renewable in {chosen_unit}s (allowed: {allowed})"
+    return RenewalTerms(chosen_period, chosen_unit, from_tags=True)
+
+
+def owner_of(tags: Mapping[str, str], names: TagNames) -> Owner | None:
+    """The owner to @-mention; an unusable value is ignored (alerts still go to the group)."""
+    value = tags.get(names.owner, "").strip()
+    if _MOBILE_RE.match(value):
+        return Owner(mobile=value.lstrip("+"))
+    if _USER_ID_RE.match(value):
+        return Owner(user_id=value)
+    return None
