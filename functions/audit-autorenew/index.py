@@ -2,11 +2,14 @@
 
 try:
     from ecs_renewal.runtime import run_job
-except ModuleNotFoundError:  # run from a checkout: the core package lives in <repo>/shared
+except ModuleNotFoundError:  # run from a checkout, where the core package lives in <repo>/shared
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+    _checkout = Path(__file__).resolve().parent.parent.parent / "shared"
+    if not (_checkout / "ecs_renewal").is_dir():
+        raise  # a deployed package without its core package: show that error, not a path problem
+    sys.path.insert(0, str(_checkout))
     from ecs_renewal.runtime import run_job
 
 

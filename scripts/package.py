@@ -1,0 +1,237 @@
+"""`make package`: build, per function, exactly what Function Compute unpacks into /code.
+
+    build/<function>/
+      index.py          the handler (functions/<function>/index.py), handler string "index.handler"
+      ecs_renewal/      the core package (shared/ecs_renewal), without the operators' command line
+      aliyunsdkcore/ ...  the runtime dependencies, vendored for the target
+
+The target is the functions' runtime in s.yaml (python3.10 on Linux x86_64): dependencies are
+installed with ``pip install --platform manylinux2014_x86_64 --only-binary=:all: --python-version 3.10
+--implementation cp --target``, so compiled wheels (cryptography, cffi) are the Linux cp310 ones
+whatever machine builds. They are installed once into a cache folder (``build/.deps-cp310``, reused
+while requirements.txt is unchanged) and copied into each function's folder.
+
+Left out, because no handler imports it: tests, the emulator, ``ecs_renewal/cli`` and ``__main__``,
+``aliyun-fc2`` (the CLI's ``invoke`` only), console scripts, ``__pycache__`` (a .pyc compiled here would
+not match the target's Python anyway), and the ~1,000 aliyunsdkecs request modules the code never imports.
+
+``--native`` builds for the running interpreter and platform instead: the packaging tests use it to
+load and run a package in a fresh interpreter on this machine, whose Python may not be the target's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT / "shared" / "ecs_renewal"
+REQUIREMENTS = ROOT / "requirements.txt"
+FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew")
+
+# Must match s.yaml's runtime (tests/deploy checks that they agree).
+TARGET_PYTHON = "3.10"
+TARGET_PLATFORM = "manylinux2014_x86_64"
+
+# Requirements the functions never import: not vendored (name → why).
+NOT_VENDORED = {
+    "aliyun-fc2": "only the command line's `invoke` uses it; no handler imports it",
+}
+# Parts of the core package that exist for operators, not for Function Compute.
+CORE_EXCLUDED = ("cli", "__main__.py")
+ALWAYS_EXCLUDED = ("__pycache__", "*.pyc")
+# At the top of the dependency folder only: pip's console scripts (bin/) and the cache's stamp.
+DEPS_TOP_EXCLUDED = ("bin", ".stamp")
+
+# SDK products whose request modules are pruned to the ones the code imports (a request module
+# imports only aliyunsdkcore and its product's endpoint data, never another request module).
+PRUNABLE_REQUESTS = {"aliyunsdkecs": "aliyunsdkecs/request/v20140526"}
+_REQUEST_IMPORT = re.compile(r"\b(aliyunsdk[a-z]+)\.request\.(v\d+)\.(\w+)Request\b")
+
+
+# --- what the code calls --------------------------------------------------------------------------------
+
+
+def sdk_requests_used(source_dir: Path = CORE) -> dict[str, set[str]]:
+    """SDK package → the API actions whose request classes the code imports (anywhere, lazily too).
+
+    Read from the source text (``aliyunsdkecs.request.v20140526.RenewInstanceRequest`` → ``RenewInstance``),
+    so an import inside a function or a module path in a string counts as well. The RAM policy test
+    derives its action list from here, which keeps the policy exact as the code changes.
+    """
+    used: dict[str, set[str]] = {}
+    for path in sorted(source_dir.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for package, _version, action in _REQUEST_IMPORT.findall(text):
+            used.setdefault(package, set()).add(action)
+        for package, modules in _from_package_imports(text):
+            used.setdefault(package, set()).update(modules)
+    return used
+
+
+def _from_package_imports(text: str) -> Iterable[tuple[str, set[str]]]:
+    """``from aliyunsdkecs.request.v20140526 import RenewInstanceRequest`` (module imported by name)."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom) and node.module and re.fullmatch(r"aliyunsdk[a-z]+\.request\.v\d+",
+                                                                               node.module):
+            names = {alias.name[: -len("Request")] for alias in node.names if alias.name.endswith("Request")}
+            yield node.module.split(".")[0], names
+
+
+def api_actions(source_dir: Path = CORE) -> set[str]:
+    """RAM action names (``ecs:RenewInstance``, ``sts:AssumeRole``) of every API call the code can make."""
+    return {
+        f"{package.removeprefix('aliyunsdk')}:{action}"
+        for package, actions in sdk_requests_used(source_dir).items()
+        for action in actions
+    }
+
+
+# --- dependencies ---------------------------------------------------------------------------------------
+
+
+def runtime_requirements(path: Path = REQUIREMENTS) -> list[str]:
+    """The requirement lines to vendor: requirements.txt without what the functions never import."""
+    wanted = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        name = re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0]
+        if _normalise(name) not in {_normalise(n) for n in NOT_VENDORED}:
+            wanted.append(line)
+    return wanted
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def target_tag(python_version: str | None) -> str:
+    version = python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
+    return "cp" + version.replace(".", "")
+
+
+def vendor(
+    requirements: list[str], cache: Path, *, python_version: str | None, platform: str | None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Install the requirements into ``cache`` once; reinstall only when they or the target change.
+
+    ``python_version``/``platform`` None = the running interpreter (a native build).
+    """
+    key = json.dumps({"requirements": requirements, "python": python_version, "platform": platform})
+    stamp = cache / ".stamp"
+    if stamp.is_file() and stamp.read_text() == key:
+        return cache
+    staging = cache.with_name(f"{cache.name}.partial-{os.getpid()}")  # two builds at once never share one
+    shutil.rmtree(staging, ignore_errors=True)
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--only-binary=:all:", "--target", str(staging), *requirements,
+    ]
+    if python_version or platform:
+        command += ["--implementation", "cp", "--python-version", python_version or TARGET_PYTHON,
+                    "--platform", platform or TARGET_PLATFORM]
+    log(f"vendoring {', '.join(requirements)} for {target_tag(python_version)} {platform or 'native'} ...")
+    subprocess.run(command, check=True)
+    (staging / ".stamp").write_text(key)
+    # Replace the cache only once the install succeeded: an interrupted build never leaves half a cache.
+    shutil.rmtree(cache, ignore_errors=True)
+    staging.rename(cache)
+    return cache
+
+
+# --- assembling a function ------------------------------------------------------------------------------
+
+
+def _ignore(
+    patterns: Iterable[str], *, top: Path | None = None, top_excluded: Iterable[str] = (),
+    keep_requests: dict[str, set[str]] | None = None,
+) -> Callable[[str, list[str]], set[str]]:
+    """A ``copytree`` filter: ``patterns`` everywhere, ``top_excluded`` names in ``top`` only, and the
+    request modules of :data:`PRUNABLE_REQUESTS` not in ``keep_requests``."""
+    base = shutil.ignore_patterns(*patterns)
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = set(base(directory, names))
+        if top is not None and Path(directory) == top:
+            skipped |= set(top_excluded) & set(names)
+        for package, folder in PRUNABLE_REQUESTS.items():
+            if keep_requests is not None and Path(directory).as_posix().endswith(folder):
+                kept = {f"{action}Request.py" for action in keep_requests.get(package, set())} | {"__init__.py"}
+                skipped |= {name for name in names if name.endswith(".py") and name not in kept}
+        return skipped
+
+    return ignore
+
+
+def build_function(function: str, out: Path, deps: Path, *, requests_used: dict[str, set[str]]) -> Path:
+    target = out / function
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(deps, target, ignore=_ignore(ALWAYS_EXCLUDED, top=deps, top_excluded=DEPS_TOP_EXCLUDED,
+                                                 keep_requests=requests_used))
+    shutil.copy2(ROOT / "functions" / function / "index.py", target / "index.py")
+    shutil.copytree(CORE, target / "ecs_renewal", ignore=_ignore((*ALWAYS_EXCLUDED, *CORE_EXCLUDED)))
+    return target
+
+
+def folder_size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def zipped_size(folder: Path) -> int:
+    """The size of the zip `s deploy` uploads (deflate), measured by writing one."""
+    archive = folder.with_name(folder.name + ".zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(folder.rglob("*")):
+            zipped.write(path, path.relative_to(folder))
+    size = archive.stat().st_size
+    archive.unlink()
+    return size
+
+
+def build(
+    *, out: Path, cache: Path | None = None, python_version: str | None = TARGET_PYTHON,
+    platform: str | None = TARGET_PLATFORM, functions: Iterable[str] = FUNCTIONS,
+    log: Callable[[str], None] = print,
+) -> dict[str, Path]:
+    cache = cache or ROOT / "build" / f".deps-{target_tag(python_version)}{'' if platform else '-native'}"
+    deps = vendor(runtime_requirements(), cache, python_version=python_version, platform=platform, log=log)
+    requests_used = sdk_requests_used()
+    return {function: build_function(function, out, deps, requests_used=requests_used) for function in functions}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder (default build/)")
+    parser.add_argument("--cache", type=Path, help="dependency cache (default build/.deps-<tag>)")
+    parser.add_argument("--python-version", default=TARGET_PYTHON, help=f"target Python (default {TARGET_PYTHON})")
+    parser.add_argument("--platform", default=TARGET_PLATFORM, help=f"target platform (default {TARGET_PLATFORM})")
+    parser.add_argument("--native", action="store_true", help="build for this interpreter and platform instead")
+    parser.add_argument("--function", action="append", choices=FUNCTIONS, help="only this function (repeatable)")
+    parser.add_argument("--no-sizes", action="store_true", help="skip measuring the zipped sizes")
+    args = parser.parse_args(argv)
+
+    python_version, platform = (None, None) if args.native else (args.python_version, args.platform)
+    built = build(out=args.out, cache=args.cache, python_version=python_version, platform=platform,
+                  functions=args.function or FUNCTIONS)
+    print(f"{'package':<28}{'unpacked':>12}{'zipped':>12}")
+    for function, folder in built.items():
+        zipped = "-" if args.no_sizes else f"{zipped_size(folder) / 1e6:.1f} MB"
+        print(f"{args.out.name + '/' + function:<28}{folder_size(folder) / 1e6:>9.1f} MB{zipped:>12}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,384 @@
+"""Function Compute's invoke endpoint, as aliyun-fc2 2.5.2 speaks it, running the project's real handlers.
+
+``POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations`` (FC 2.0 API).
+
+Authentication, checked before anything else, exactly as ``fc2/auth.py`` signs:
+  * ``authorization: FC <AccessKeyId>:<base64 HMAC-SHA256>`` over ``METHOD\\nContent-MD5\\nContent-Type\\n
+    Date\\n<x-fc-* headers, lower-cased, sorted, "k:v\\n" each><path>`` (path unescaped; with a query,
+    ``path\\n`` + the sorted ``k=v`` lines). Missing ``authorization`` or ``date`` -> 400
+    ``MissingRequiredHeader``; not ``FC id:sig`` -> 403 ``InvalidAuthorization``; Date more than 15 min off
+    -> 403 ``RequestTimeTooSkewed``; unknown key -> 403 ``InvalidAccessKeyID``; wrong signature -> 403
+    ``SignatureNotMatch``; an STS key whose ``x-fc-security-token`` is missing, another key's or expired
+    (or a static key sent with a token) -> 403 ``InvalidSecurityToken``; another account's key -> 403
+    ``AccessDenied``. Codes and messages are the emulator's choice where the FC docs are silent.
+  * Errors answer JSON ``{"ErrorCode", "ErrorMessage"}`` with an ``X-Fc-Request-Id`` header, like FC.
+
+Routing: a function exists when ``<functions_dir>/<function>/index.py`` does (404 ``FunctionNotFound``);
+any service name is accepted unless ``services`` is set (404 ``ServiceNotFound``) — functions deployed
+with fc3 have no service, and which name the 2.0 API would accept for them is unverified; qualifiers
+other than ``qualifiers`` (``LATEST``) -> 404 ``VersionNotFound``/``AliasNotFound``. Other paths -> 404
+``PathNotFound``.
+
+Invocation (``x-fc-invocation-type``, default ``Sync``; anything else -> 400 ``InvalidArgument``):
+  * Sync: the handler runs now; 200 with its result as JSON (str/bytes as they are). If it raises: 200
+    with ``x-fc-error-type: UnhandledInvocationError`` and ``{"errorMessage", "errorType", "stackTrace"}``.
+  * Async: payload at most 128 KB (else 400 ``InvalidArgument``); 202 with an empty body at once; the
+    handler runs in a background thread, and a failed run is replayed up to ``max_async_retry_attempts``
+    times (FC's default 3), ``async_retry_delay`` seconds apart. ``wait_idle()`` waits for the queue.
+  * Every run is recorded in ``invocations`` (one :class:`Invocation` per attempt).
+
+The handler gets the event as bytes and a context like the python3.10 runtime's: ``request_id``,
+``credentials`` (the emulator's function credentials), ``function`` (name, handler, memory, timeout),
+``service``, ``region``, ``account_id``. Its environment is ``environment`` plus what FC 3.0 sets
+(``ALIBABA_CLOUD_*`` credentials, ``FC_*`` metadata); the variables ecs-renewal reads are cleared first
+unless ``environment`` sets them, so the host's settings never leak into a function. Handlers read
+``os.environ``, which is process-wide: **the emulator runs handlers one at a time** and restores the
+environment after each run.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import importlib.util
+import json
+import os
+import re
+import threading
+import time
+import traceback
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .clock import utcnow
+from .errors import new_request_id
+from .keys import Credentials, KeyRegistry
+
+API_VERSION = "2016-08-15"
+INVOKE_PATH = re.compile(
+    rf"^/{API_VERSION}/services/(?P<service>[A-Za-z_][\w-]*)(?:\.(?P<qualifier>[\w-]+))?"
+    r"/functions/(?P<function>[A-Za-z_][\w-]*)/invocations$"
+)
+MAX_ASYNC_PAYLOAD = 128 * 1024
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+
+# What ecs-renewal reads from its environment (tests/handlers.py PROJECT_ENV): cleared for each run
+# unless `environment` sets it, so the host process's values cannot reach a function.
+FUNCTION_SETTINGS = (
+    "REGIONS", "WINDOW_DAYS", "DRY_RUN", "RENEW_PERIOD", "RENEW_PERIOD_UNIT", "MAX_RENEWALS",
+    "EXPECTED_AUTO_RENEW", "AUTO_RENEW_DURATION", "AUTO_RENEW_FIX", "RENEW_INCLUDE_TAG", "RENEW_EXCLUDE_TAG",
+    "ECS_ENDPOINT", "STS_ENDPOINT", "ASSUME_ROLE_ARN", "DINGTALK_WEBHOOK", "DINGTALK_SECRET",
+    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ECS_READ_TIMEOUT", "RENEW_AUTO_RENEWING",
+    "ECS_MAX_QPS", "REGION_CONCURRENCY", "RENEW_CONCURRENCY",
+)
+
+
+class FcError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class FcAnswer:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Invocation:
+    """One run of a handler (an async invocation that is replayed has one record per attempt)."""
+
+    function: str
+    service: str
+    qualifier: str | None
+    invocation_type: str  # "Sync" or "Async"
+    payload: bytes
+    request_id: str
+    attempt: int = 1
+    result: Any = None
+    error: dict[str, Any] | None = None
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ContextCredentials:
+    access_key_id: str
+    access_key_secret: str
+    security_token: str
+
+
+@dataclass(frozen=True)
+class ContextFunction:
+    name: str
+    handler: str
+    memory: int
+    timeout: int
+
+
+@dataclass(frozen=True)
+class ContextService:
+    name: str
+    qualifier: str | None
+    log_project: str = ""
+    log_store: str = ""
+    version_id: str = ""
+
+
+@dataclass(frozen=True)
+class InvocationContext:
+    """Shaped like the python3.10 runtime's ``context``."""
+
+    request_id: str
+    credentials: ContextCredentials
+    function: ContextFunction
+    service: ContextService
+    region: str
+    account_id: str
+
+
+@dataclass
+class FunctionCompute:
+    keys: KeyRegistry
+    account_id: str
+    function_credentials: Callable[[], Credentials]
+    functions_dir: Path = FUNCTIONS_DIR
+    region: str = "cn-hangzhou"
+    environment: dict[str, str | None] = field(default_factory=dict)
+    services: set[str] | None = None
+    qualifiers: set[str] = field(default_factory=lambda: {"LATEST"})
+    memory: int = 256
+    timeout: int = 900
+    max_async_retry_attempts: int = 3
+    async_retry_delay: float = 0.0
+    invocations: list[Invocation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._run_lock = threading.Lock()  # one handler at a time: they share os.environ
+        self._records_lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._modules: dict[str, ModuleType] = {}
+
+    # ---- HTTP entry point ---------------------------------------------------------------------------
+
+    def handle(self, method: str, raw_path: str, query: str, headers: Mapping[str, str], body: bytes) -> FcAnswer:
+        request_id = new_request_id()
+        try:
+            path = urllib.parse.unquote(raw_path)
+            self._authenticate(method, path, query, headers)
+            match = INVOKE_PATH.match(path)
+            if method != "POST" or not match:
+                raise FcError(404, "PathNotFound", f"Path not found: {method} {path}")
+            service, qualifier, function = match["service"], match["qualifier"], match["function"]
+            self._check_target(service, qualifier, function)
+            kind = headers.get("x-fc-invocation-type") or "Sync"
+            if kind not in ("Sync", "Async"):
+                raise FcError(400, "InvalidArgument", f"x-fc-invocation-type must be Sync or Async, got {kind!r}")
+            invocation = Invocation(function, service, qualifier, kind, body, request_id)
+            if kind == "Async":
+                return self._accept_async(invocation)
+            return self._answer_sync(invocation)
+        except FcError as error:
+            payload = {"ErrorCode": error.code, "ErrorMessage": error.message}
+            return FcAnswer(error.status, json.dumps(payload).encode(), self._headers(request_id))
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no async invocation is queued, running or waiting for a retry. False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+    def records(self, function: str | None = None) -> list[Invocation]:
+        with self._records_lock:
+            return [r for r in self.invocations if function is None or r.function == function]
+
+    # ---- authentication -----------------------------------------------------------------------------
+
+    def _authenticate(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> None:
+        authorization, date = headers.get("authorization"), headers.get("date")
+        for name, value in (("authorization", authorization), ("date", date)):
+            if not value:
+                raise FcError(400, "MissingRequiredHeader", f"The request is missing the required header {name!r}.")
+        scheme, _, credential = (authorization or "").partition(" ")
+        key_id, _, signature = credential.partition(":")
+        if scheme != "FC" or not key_id or not signature:
+            raise FcError(403, "InvalidAuthorization", "The authorization header must be 'FC <AccessKeyId>:<sig>'.")
+        try:
+            sent_at = parsedate_to_datetime(date or "")
+        except (TypeError, ValueError):
+            raise FcError(400, "InvalidArgument", f"The date header {date!r} is not an RFC 1123 date.") from None
+        if sent_at.tzinfo is None or abs(utcnow() - sent_at) > MAX_CLOCK_SKEW:
+            raise FcError(403, "RequestTimeTooSkewed", "The difference between the request time and the "
+                          "server's time is too large.")
+        record = self.keys.get(key_id)
+        if record is None:
+            raise FcError(403, "InvalidAccessKeyID", f"The access key id {key_id!r} does not exist.")
+        expected = sign(record.access_key_secret, method, path, query, headers)
+        if not hmac.compare_digest(expected, signature):
+            raise FcError(403, "SignatureNotMatch", "The request signature we calculated does not match the "
+                          "signature you provided. Check your access key and signing method.")
+        token = headers.get("x-fc-security-token")
+        if record.is_sts:
+            if not token or not hmac.compare_digest(token, record.security_token or ""):
+                raise FcError(403, "InvalidSecurityToken", "The security token is missing or does not belong "
+                              "to this access key.")
+            if record.expired():
+                raise FcError(403, "InvalidSecurityToken", "The security token has expired.")
+        elif token:
+            raise FcError(403, "InvalidSecurityToken", "A security token was sent with a static access key.")
+        if record.account_id != self.account_id:
+            raise FcError(403, "AccessDenied", f"The caller has no access to account {self.account_id}.")
+
+    def _check_target(self, service: str, qualifier: str | None, function: str) -> None:
+        if self.services is not None and service not in self.services:
+            raise FcError(404, "ServiceNotFound", f"service '{service}' does not exist")
+        if qualifier is not None and qualifier not in self.qualifiers:
+            code = "VersionNotFound" if qualifier.isdigit() else "AliasNotFound"
+            raise FcError(404, code, f"qualifier '{qualifier}' of service '{service}' does not exist")
+        if not (self.functions_dir / function / "index.py").is_file():
+            raise FcError(404, "FunctionNotFound", f"function '{function}' does not exist in service '{service}'")
+
+    # ---- running ------------------------------------------------------------------------------------
+
+    def _answer_sync(self, invocation: Invocation) -> FcAnswer:
+        self._run(invocation)
+        headers = self._headers(invocation.request_id)
+        headers["X-Fc-Invocation-Duration"] = str(int(invocation.duration_s * 1000))
+        if invocation.error is not None:
+            headers["x-fc-error-type"] = "UnhandledInvocationError"
+            return FcAnswer(200, json.dumps(invocation.error).encode(), headers)
+        return FcAnswer(200, _body_of(invocation.result), headers)
+
+    def _accept_async(self, invocation: Invocation) -> FcAnswer:
+        if len(invocation.payload) > MAX_ASYNC_PAYLOAD:
+            raise FcError(400, "InvalidArgument", f"An async payload may be at most {MAX_ASYNC_PAYLOAD} bytes.")
+        with self._idle:
+            self._pending += 1
+        thread = threading.Thread(target=self._run_async, args=(invocation,), name="fc-async", daemon=True)
+        thread.start()
+        return FcAnswer(202, b"", self._headers(invocation.request_id))
+
+    def _run_async(self, first: Invocation) -> None:
+        try:
+            attempt = first
+            for number in range(1, self.max_async_retry_attempts + 2):
+                attempt = Invocation(first.function, first.service, first.qualifier, "Async", first.payload,
+                                     first.request_id, attempt=number)
+                self._run(attempt)
+                if attempt.error is None:
+                    return
+                if number <= self.max_async_retry_attempts and self.async_retry_delay > 0:
+                    time.sleep(self.async_retry_delay)
+        finally:
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def _run(self, invocation: Invocation) -> None:
+        with self._run_lock:
+            context = self._context(invocation)
+            started = time.monotonic()
+            try:
+                with self._function_environment(invocation.function, context):
+                    handler = self._handler(invocation.function)
+                    invocation.result = handler(invocation.payload, context)
+                    _body_of(invocation.result)  # FC serialises the result: an unserialisable one fails here
+            except Exception as error:  # noqa: BLE001 - reported as the function's error, as FC does
+                invocation.result = None
+                invocation.error = {
+                    "errorMessage": str(error),
+                    "errorType": type(error).__name__,
+                    "stackTrace": traceback.format_exception(error)[-6:],
+                }
+            invocation.duration_s = time.monotonic() - started
+        with self._records_lock:
+            self.invocations.append(invocation)
+
+    def _handler(self, function: str) -> Callable[[bytes, Any], Any]:
+        module = self._modules.get(function)
+        if module is None:
+            path = self.functions_dir / function / "index.py"
+            spec = importlib.util.spec_from_file_location(f"fc_emulated_{function.replace('-', '_')}", path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._modules[function] = module
+        return module.handler
+
+    def _context(self, invocation: Invocation) -> InvocationContext:
+        creds = self.function_credentials()
+        return InvocationContext(
+            request_id=invocation.request_id,
+            credentials=ContextCredentials(creds.access_key_id, creds.access_key_secret, creds.security_token),
+            function=ContextFunction(invocation.function, "index.handler", self.memory, self.timeout),
+            service=ContextService(invocation.service, invocation.qualifier),
+            region=self.region,
+            account_id=self.account_id,
+        )
+
+    @contextlib.contextmanager
+    def _function_environment(self, function: str, context: InvocationContext) -> Iterator[None]:
+        values: dict[str, str | None] = dict.fromkeys(FUNCTION_SETTINGS)
+        values.update({
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": context.credentials.access_key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": context.credentials.access_key_secret,
+            "ALIBABA_CLOUD_SECURITY_TOKEN": context.credentials.security_token,
+            "FC_FUNCTION_NAME": function,
+            "FC_REGION": self.region,
+            "FC_ACCOUNT_ID": self.account_id,
+        })
+        values.update(self.environment)
+        saved = {name: os.environ.get(name) for name in values}
+        try:
+            _apply(values)
+            yield
+        finally:
+            _apply(saved)
+
+    def _headers(self, request_id: str) -> dict[str, str]:
+        return {"X-Fc-Request-Id": request_id, "Content-Type": "application/json"}
+
+
+def sign(secret: str, method: str, path: str, query: str, headers: Mapping[str, str]) -> str:
+    """The signature aliyun-fc2 2.5.2 computes (``fc2/auth.py``, ``Auth.sign_request``)."""
+    canonical_headers = "".join(
+        f"{name}:{value}\n"
+        for name, value in sorted((k.lower(), v) for k, v in headers.items() if k.lower().startswith("x-fc-"))
+    )
+    resource = path
+    if query:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        resource = path + "\n" + "\n".join(sorted(f"{k}={v}" for k, v in pairs))
+    string_to_sign = "\n".join([
+        method.upper(), headers.get("content-md5") or "", headers.get("content-type") or "",
+        headers.get("date") or "", canonical_headers + resource,
+    ])
+    digest = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("utf-8")
+
+
+def _body_of(result: Any) -> bytes:
+    if isinstance(result, bytes):
+        return result
+    if isinstance(result, str):
+        return result.encode("utf-8")
+    return json.dumps(result, ensure_ascii=False).encode("utf-8")
+
+
+def _apply(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

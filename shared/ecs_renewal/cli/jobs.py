@@ -1,0 +1,152 @@
+"""``scan``, ``renew``, ``audit``: run a function's job on this machine, with the same code and checks.
+
+The flags (or ``--event FILE``, flags winning) make the same event the function would receive; it goes
+through :func:`ecs_renewal.runtime.run_job` with no Function Compute context, so the credentials come
+from ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``_SECRET`` / ``_SECURITY_TOKEN`` (``python -m ecs_renewal emulator``
+prints them for the emulator) and every other setting from the environment, as on Function Compute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .output import EXIT_BAD_INPUT, FORMATS, exit_status, render
+
+DESCRIPTION = (
+    "Runs the function's job on this machine with the same code: the flags (or --event FILE, flags "
+    "winning) make the event; credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN "
+    "(STS), every other setting from the environment, as on Function Compute. Exit status: 0 clean, "
+    "1 something failed, 2 bad input."
+)
+
+COMMANDS = {
+    "scan": ("scan-expiring", "list the prepaid instances that expire within the window"),
+    "renew": ("renew-batch", "renew what policy selects (a dry run unless --no-dry-run or DRY_RUN=false)"),
+    "audit": ("audit-autorenew", "compare auto-renew settings with the desired ones; --fix corrects drift"),
+}
+
+# The event keys each command has a flag for (the flag's attribute name is the key itself) ...
+_WINDOW = ("window_days", "expired_start", "expired_end")
+KEYS_OF = {
+    "scan": ("regions", *_WINDOW),
+    "renew": ("regions", *_WINDOW, "dry_run", "instance_ids", "period", "period_unit", "max_instances"),
+    "audit": ("regions", "dry_run", "instance_ids", "expected_auto_renew", "duration", "fix"),
+}
+# ... and the flag's name, for error messages that name the key.
+FLAG_OF = {
+    "regions": "--region", "window_days": "--days", "expired_start": "--expired-start",
+    "expired_end": "--expired-end", "dry_run": "--dry-run/--no-dry-run", "instance_ids": "--instance-id",
+    "period": "--period", "period_unit": "--period-unit", "max_instances": "--max-instances",
+    "expected_auto_renew": "--expected-auto-renew/--no-expected-auto-renew", "duration": "--duration",
+    "fix": "--fix/--no-fix",
+}
+
+
+def add_parsers(commands: Any) -> None:
+    for command, (job, summary) in COMMANDS.items():
+        parser = commands.add_parser(command, help=summary, description=f"{job}: {summary}. {DESCRIPTION}")
+        keys = KEYS_OF[command]
+        parser.add_argument("--event", metavar="FILE", help="start from this event file ('-' = stdin); "
+                            "a timer-trigger event is unwrapped; flags override its keys")
+        parser.add_argument("--region", dest="regions", action="append", metavar="REGION",
+                            help="a region id (repeatable, or comma-separated); default REGIONS")
+        if "window_days" in keys:
+            parser.add_argument("--days", dest="window_days", type=int, metavar="N",
+                                help="the window: now .. now + N days (default WINDOW_DAYS, else 7)")
+            parser.add_argument("--expired-start", metavar="yyyy-MM-ddTHH:mmZ", help="explicit window start (UTC)")
+            parser.add_argument("--expired-end", metavar="yyyy-MM-ddTHH:mmZ", help="explicit window end (UTC)")
+        if "dry_run" in keys:
+            parser.add_argument("--dry-run", dest="dry_run", action=argparse.BooleanOptionalAction, default=None,
+                                help="change nothing, pay nothing (default DRY_RUN, else true)")
+        if "instance_ids" in keys:
+            parser.add_argument("--instance-id", dest="instance_ids", action="append", metavar="ID",
+                                help="only this instance (repeatable), looked up in every region")
+        if "period" in keys:
+            parser.add_argument("--period", type=int, help="renewal length (default RENEW_PERIOD, else 1)")
+            parser.add_argument("--period-unit", choices=("Month", "Week"),
+                                help="default RENEW_PERIOD_UNIT, else Month")
+            parser.add_argument("--max-instances", type=int, metavar="N", help="safety cap: more candidates "
+                                "than N renews nothing (default MAX_RENEWALS, else 50)")
+        if "fix" in keys:
+            parser.add_argument("--expected-auto-renew", action=argparse.BooleanOptionalAction, default=None,
+                                help="the desired setting (default EXPECTED_AUTO_RENEW, else on)")
+            parser.add_argument("--duration", type=int, choices=(1, 2, 3, 6, 12),
+                                help="desired auto-renew months (default AUTO_RENEW_DURATION, else 1)")
+            parser.add_argument("--fix", action=argparse.BooleanOptionalAction, default=None,
+                                help="also correct the drift, unless a dry run (default AUTO_RENEW_FIX, else off)")
+        add_output_arguments(parser)
+        parser.set_defaults(run=run_command, job=job, keys=keys)
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (default), json (the function's result) or csv (the main list)")
+    parser.add_argument("--log-file", type=Path, metavar="FILE",
+                        help="append the job's JSON log lines here (default: not kept)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--no-alerts", action="store_true",
+                        help="send no DingTalk message even when DINGTALK_WEBHOOK is set (as it is on FC)")
+
+
+def read_event_file(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def event_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The event the function would get: the file's overrides (timer envelope unwrapped), then the flags."""
+    from ..settings import parse_event
+
+    event = parse_event(read_event_file(args.event)) if args.event else {}
+    for key in args.keys:
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        if key == "regions":
+            value = [part.strip() for item in value for part in item.split(",") if part.strip()]
+        event[key] = value
+    return event
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from ..errors import CredentialsError, InvalidSettingError
+    from ..runtime import run_job
+    from .progress import progress_logging
+
+    try:
+        event = event_from_args(args)
+    except OSError as error:
+        return bad_input(f"cannot read the event file: {error}")
+    except InvalidSettingError as error:
+        return bad_input(str(error))
+    if args.log_file and not args.log_file.parent.is_dir():
+        return bad_input(f"--log-file: the folder {args.log_file.parent} does not exist")
+    try:
+        with progress_logging(sys.stderr, log_file=args.log_file, quiet=args.quiet):
+            result = run_job(args.job, json.dumps(event).encode("utf-8"), None, environ=job_environment(args))
+    except InvalidSettingError as error:
+        flag = FLAG_OF.get(error.key) if error.key in event else None
+        return bad_input(f"{error}" + (f" (flag {flag})" if flag else ""))
+    except CredentialsError as error:
+        hint = "for the emulator, paste the export lines `python -m ecs_renewal emulator` prints"
+        return bad_input(f"{str(error).rstrip('.')}; {hint}")
+    render(result, args.format, sys.stdout)
+    return exit_status(result)
+
+
+def job_environment(args: argparse.Namespace) -> dict[str, str]:
+    environment = dict(os.environ)
+    if args.no_alerts:
+        environment.pop("DINGTALK_WEBHOOK", None)
+    return environment
+
+
+def bad_input(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
