@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -12,6 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew")
 _loaded: dict[str, ModuleType] = {}
 
+# Watchers of every invocation (tests/reliability: the secret guard and the reliability ledger). Each is
+# called with (function, payload) before the handler runs and returns a callback for (result, error).
+INVOKE_HOOKS: list[Callable[[str, Any], Callable[[Any, BaseException | None], None]]] = []
+
 # Every environment variable the project reads: cleared before each test so the host cannot leak in.
 PROJECT_ENV = (
     "REGIONS", "WINDOW_DAYS", "DRY_RUN", "RENEW_PERIOD", "RENEW_PERIOD_UNIT", "MAX_RENEWALS",
@@ -19,6 +24,7 @@ PROJECT_ENV = (
     "ECS_ENDPOINT", "STS_ENDPOINT", "ASSUME_ROLE_ARN", "DINGTALK_WEBHOOK", "DINGTALK_SECRET",
     "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
     "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ECS_READ_TIMEOUT", "RENEW_AUTO_RENEWING",
+    "ECS_MAX_QPS", "REGION_CONCURRENCY", "RENEW_CONCURRENCY",
 )
 
 
@@ -52,4 +58,14 @@ def fc_context(credentials: Any = None, *, request_id: str = "test-request", tim
 def invoke(function: str, event: Any = None, context: Any = None) -> dict[str, Any]:
     """Call the handler with the event as bytes (what FC passes), unless it is already bytes/str."""
     payload = event if isinstance(event, (bytes, str)) or event is None else json.dumps(event).encode()
-    return load_handler(function).handler(payload if payload is not None else b"", context)
+    payload = payload if payload is not None else b""
+    after = [hook(function, payload) for hook in INVOKE_HOOKS]
+    try:
+        result = load_handler(function).handler(payload, context)
+    except BaseException as error:
+        for done in after:
+            done(None, error)
+        raise
+    for done in after:
+        done(result, None)
+    return result

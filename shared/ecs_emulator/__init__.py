@@ -1,4 +1,4 @@
-"""A local emulator of the Alibaba Cloud APIs this project uses: ECS, STS and a DingTalk robot.
+"""A local emulator of the Alibaba Cloud APIs this project uses: ECS, STS, a DingTalk robot, FC invoke.
 
 The real SDK (aliyun-python-sdk-core 2.16.1 + -ecs + -sts) talks to it over plain HTTP on 127.0.0.1;
 point ``request.set_endpoint(emu.url)`` (or ``ECS_ENDPOINT`` / ``STS_ENDPOINT``) at it. Stdlib only.
@@ -115,13 +115,30 @@ STS
     ``InvalidParameter.PolicyGrammar`` (policies are not enforced); ExternalId -> 400 ``InvalidParameter.ExternalId``.
   * ``GetCallerIdentity`` is served too.
 
+Function Compute (``emu.fc``, details in ``fc.py``)
+  * ``POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations`` (what aliyun-fc2
+    speaks), signed exactly as aliyun-fc2 signs: 403 ``SignatureNotMatch`` / ``InvalidAccessKeyID`` /
+    ``InvalidSecurityToken`` / ``RequestTimeTooSkewed``, FC's ``{"ErrorCode","ErrorMessage"}`` shape.
+  * Runs the real handler (``functions/<function>/index.py``) in-process with a python3.10-shaped context
+    (the function's STS credentials): Sync -> 200 and the result (a raise -> ``x-fc-error-type``); Async
+    -> 202 at once, run in the background and replayed on failure (``max_async_retry_attempts``, FC's 3).
+    ``emu.fc.invocations`` records every attempt; ``emu.fc.wait_idle()``. ``emu.fc.environment`` is the
+    functions' environment (the host's project variables never leak in); handlers run one at a time.
+
 Faults (``emu.faults``)
   * ``latency`` seconds before every RPC; ``rate_limit`` calls/second per action (sliding 1 s window,
     rejected calls don't count) -> 400 ``Throttling.User``.
-  * ``add(action, kind, times, region, instance_id, status, code, delay)``: kinds error / apply_then_error /
-    apply_then_drop / delay / throttle / expire_token. Default status/code: 503 ``ServiceUnavailable``
-    (error, apply_then_error), 400 ``Throttling`` (throttle), 400 ``InvalidSecurityToken.Expired``
-    (expire_token). The first matching live rule is consumed per call. Rules apply after authentication.
+  * ``add(action, kind, times, region, instance_id, status, code, delay, *, after, probability, then)``:
+    kinds error / apply_then_error / apply_then_drop / delay / throttle / expire_token / pass. Default
+    status/code: 503 ``ServiceUnavailable`` (error, apply_then_error), 400 ``Throttling`` (throttle), 400
+    ``InvalidSecurityToken.Expired`` (expire_token). The first live rule that strikes is consumed per call.
+    ``after=n`` lets the first n matching calls through (hit page 3, the 5th renewal ...); ``probability``
+    strikes each matching call with that chance (a storm; ``faults.seed(n)`` makes it repeatable);
+    ``then=callback`` runs when the rule strikes — kind ``pass`` injects nothing else (e.g. expire the
+    caller's credentials for real, or take a region down, at an exact point of a run). Rules apply after
+    authentication.
+  * ``faults.injected``: a Counter of the faults actually injected, by kind (``region_down`` and
+    ``rate_limit`` included); ``clear()`` never resets it.
   * ``region_down(region)``: ECS calls with that RegionId get their connection closed without an answer
     (the SDK raises ``SDK.HttpError``), before authentication. STS is unaffected.
 

@@ -43,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
 
     emulator.start(host=args.host, port=args.port)
     creds = emulator.function_credentials
+    regions = ",".join(sorted({record.region_id for record in emulator.instances()})) or args.regions
+    # What the functions invoked through the FC endpoint (python -m ecs_renewal invoke) run with.
+    emulator.fc.environment.update({
+        "REGIONS": regions,
+        "DINGTALK_WEBHOOK": emulator.dingtalk.webhook_url,
+        "DINGTALK_SECRET": emulator.dingtalk.secret,
+    })
     exports = {
         "ECS_ENDPOINT": emulator.url,
         "STS_ENDPOINT": emulator.url,
@@ -51,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         "ALIBABA_CLOUD_SECURITY_TOKEN": creds.security_token,
         "DINGTALK_WEBHOOK": emulator.dingtalk.webhook_url,
         "DINGTALK_SECRET": emulator.dingtalk.secret,
+        "FC_ENDPOINT": emulator.url,
+        "FC_ACCOUNT_ID": emulator.account_id,
+        "REGIONS": regions,
     }
     counts = {}
     for record in emulator.instances():

@@ -24,7 +24,9 @@ def to_minute(moment: datetime) -> datetime:
 
 
 def format_minute(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(MINUTE_FORMAT)
+    # Same text as strftime(MINUTE_FORMAT), several times faster: DescribeInstances formats three per instance.
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}Z"
 
 
 def format_second(moment: datetime) -> str:

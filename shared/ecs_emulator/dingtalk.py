@@ -14,7 +14,7 @@ import json
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 
 # msgtype -> fields its object must carry (a non-empty value each)
@@ -59,6 +59,8 @@ class DingTalkRobot:
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
         self._scripted_failures: deque[tuple[int, str]] = deque()
+        # Faults actually injected, by kind: scripted failures, rate-limit answers, slow answers.
+        self.injected: Counter[str] = Counter()
 
     @property
     def webhook_url(self) -> str:
@@ -86,6 +88,8 @@ class DingTalkRobot:
             body = None
         errcode, errmsg = self._judge(query, content_type, body)
         with self._lock:
+            if self.delay > 0:
+                self.injected["dingtalk_slow_answer"] += 1
             if errcode == 0:
                 assert body is not None
                 self.messages.append(body)
@@ -108,6 +112,7 @@ class DingTalkRobot:
         with self._lock:
             now = time.monotonic()
             if now < self._blocked_until:
+                self.injected["dingtalk_rate_limit"] += 1
                 return 130101, "send too fast, exceed 20 times per minute"
             limit = self.rate_limit_per_minute
             if limit is not None:
@@ -115,10 +120,13 @@ class DingTalkRobot:
                     self._sent.popleft()
                 if len(self._sent) >= limit:
                     self._blocked_until = now + self.block_seconds
+                    self.injected["dingtalk_rate_limit"] += 1
                     return 130101, "send too fast, exceed 20 times per minute"
             self._sent.append(now)
             if self._scripted_failures:
-                return self._scripted_failures.popleft()
+                errcode, errmsg = self._scripted_failures.popleft()
+                self.injected["dingtalk_rate_limit" if errcode == 130101 else "dingtalk_error"] += 1
+                return errcode, errmsg
 
         if "application/json" not in content_type.lower():
             return 43004, "invalid HTTP header Content-Type: application/json required"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -212,9 +213,15 @@ def describe_instances(ctx: RpcContext) -> dict:
         tuple(sorted((k, v) for k, v in ctx.params.items() if k not in _NON_FILTER_PARAMS)),
     )
     with ctx.state.lock:
-        matched = [r for r in ctx.state.in_region(ctx.account_id, ctx.region or "") if selected(r)]
+        candidates = (r for r in ctx.state.in_region(ctx.account_id, ctx.region or "") if selected(r))
         if tag_filters:
-            matched = matched[:MAX_TAG_FILTER_MATCHES]
+            candidates = itertools.islice(candidates, MAX_TAG_FILTER_MATCHES)
+        if token_mode:
+            # TotalCount means nothing here: stop one past the page (enough to know whether more follow).
+            entry = ctx.state.page_tokens.get(ctx.get("NextToken") or "")
+            limit = (entry[1] if entry else 0) + page_size + 1
+            candidates = itertools.islice(candidates, limit)
+        matched = list(candidates)
         if token_mode:
             offset = 0
             token = ctx.get("NextToken")

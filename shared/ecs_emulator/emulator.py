@@ -14,6 +14,7 @@ from .calls import CallLog, CallRecord
 from .clock import format_minute, parse_flexible, utcnow
 from .dingtalk import DingTalkRobot
 from .faults import Faults
+from .fc import FunctionCompute
 from .fleet import FleetSpec, generate_fleet, load_fleet_file, new_instance_id, save_fleet_file
 from .gateway import RpcGateway
 from .keys import Credentials, KeyRegistry, StaticKey, credentials_of, role_arn
@@ -59,6 +60,8 @@ class Emulator:
         self.function_credentials = self.issue_sts_credentials(
             ttl_seconds=FUNCTION_CREDENTIALS_TTL, session_name="fc-function"
         )
+        # Function Compute's invoke endpoint: runs the real handlers with the function's credentials.
+        self.fc = FunctionCompute(self.keys, account_id, lambda: self.function_credentials)
         if fleet is not None:
             for record in generate_fleet(fleet, account_id):
                 self.state.add_instance(record)
@@ -84,6 +87,9 @@ class Emulator:
         bound_host, bound_port = self._server.server_address[:2]
         self.url = f"http://{bound_host}:{bound_port}"
         self.dingtalk.base_url = self.url
+        # Functions invoked through the FC endpoint call this emulator unless a test says otherwise.
+        self.fc.environment.setdefault("ECS_ENDPOINT", self.url)
+        self.fc.environment.setdefault("STS_ENDPOINT", self.url)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.5}, name="ecs-emulator", daemon=True
         )

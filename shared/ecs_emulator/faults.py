@@ -1,16 +1,24 @@
-"""Fault injection: latency, per-action rate limits, scripted failures, regions that are down."""
+"""Fault injection: latency, per-action rate limits, scripted failures, regions that are down.
+
+Every fault actually injected is counted by kind in ``Faults.injected`` (a ``Counter``): tests and the
+reliability report read it to say what the code under test survived. ``clear()`` resets the knobs,
+never the counts.
+"""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
-from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from .errors import ApiError
 
-FAULT_KINDS = ("error", "apply_then_error", "apply_then_drop", "delay", "throttle", "expire_token")
+# "pass" injects nothing: the call goes through unchanged. With ``then=`` it runs a callback at that exact
+# point of a run (e.g. expire the caller's credentials for real, or take a region down mid-batch).
+FAULT_KINDS = ("error", "apply_then_error", "apply_then_drop", "delay", "throttle", "expire_token", "pass")
 
 # (status, code) used when add() is not told otherwise.
 _DEFAULTS = {
@@ -20,6 +28,7 @@ _DEFAULTS = {
     "delay": (200, ""),
     "throttle": (400, "Throttling"),
     "expire_token": (400, "InvalidSecurityToken.Expired"),
+    "pass": (200, ""),
 }
 
 _MESSAGES = {
@@ -45,6 +54,12 @@ class FaultRule:
     delay: float = 0.0
     message: str | None = None
     hits: int = 0
+    # Storms and precise timing: let the first ``after`` matching calls through; then strike each
+    # matching call with this ``probability`` (dice from the Faults' seeded generator).
+    after: int = 0
+    probability: float = 1.0
+    then: Callable[[], object] | None = field(default=None, repr=False)
+    seen: int = 0
 
     def matches(self, action: str, region: str | None, instance_ids: Iterable[str]) -> bool:
         if self.times is not None and self.times <= 0:
@@ -69,6 +84,13 @@ class Faults:
         self._rules: list[FaultRule] = []
         self._regions_down: set[str] = set()
         self._recent: dict[str, deque[float]] = {}
+        self._rng = random.Random(0)
+        self.injected: Counter[str] = Counter()  # faults actually injected, by kind (never reset)
+
+    def seed(self, value: int) -> None:
+        """Make probabilistic rules (storms) repeatable."""
+        with self._lock:
+            self._rng = random.Random(value)
 
     # ---- scripted rules ---------------------------------------------------------------------
 
@@ -83,9 +105,18 @@ class Faults:
         code: str | None = None,
         delay: float = 0.0,
         message: str | None = None,
+        *,
+        after: int = 0,
+        probability: float = 1.0,
+        then: Callable[[], object] | None = None,
     ) -> FaultRule:
+        """A scripted rule. ``times`` = how many calls it strikes (None: until cleared); ``after`` = matching
+        calls it lets through first; ``probability`` = chance it strikes a matching call (a storm);
+        ``then`` = callback run when it strikes (before the action runs)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS}, not {kind!r}")
+        if not 0.0 < probability <= 1.0 or after < 0:
+            raise ValueError("probability must be in (0, 1] and after >= 0")
         default_status, default_code = _DEFAULTS[kind]
         rule = FaultRule(
             kind=kind,
@@ -97,22 +128,37 @@ class Faults:
             code=code if code is not None else default_code,
             delay=delay,
             message=message,
+            after=after,
+            probability=probability,
+            then=then,
         )
         with self._lock:
             self._rules.append(rule)
         return rule
 
     def take(self, action: str, region: str | None, instance_ids: Iterable[str]) -> FaultRule | None:
-        """The first live rule matching this call, consumed by one use."""
+        """The first live rule that strikes this call, consumed by one use (its ``then`` runs here)."""
         ids = set(instance_ids)
+        chosen: FaultRule | None = None
         with self._lock:
             for rule in self._rules:
-                if rule.matches(action, region, ids):
-                    rule.hits += 1
-                    if rule.times is not None:
-                        rule.times -= 1
-                    return rule
-        return None
+                if not rule.matches(action, region, ids):
+                    continue
+                rule.seen += 1
+                if rule.seen <= rule.after:
+                    continue
+                if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                    continue
+                rule.hits += 1
+                if rule.times is not None:
+                    rule.times -= 1
+                if rule.kind != "pass":
+                    self.injected[rule.kind] += 1
+                chosen = rule
+                break
+        if chosen is not None and chosen.then is not None:
+            chosen.then()  # outside the lock: it may well call back into the emulator
+        return None if chosen is not None and chosen.kind == "pass" else chosen
 
     @property
     def rules(self) -> list[FaultRule]:
@@ -140,8 +186,12 @@ class Faults:
             self._regions_down.discard(region)
 
     def is_region_down(self, region: str | None) -> bool:
+        """Asked once per ECS call: a True answer is an injected outage (counted)."""
         with self._lock:
-            return region in self._regions_down
+            down = region in self._regions_down
+            if down:
+                self.injected["region_down"] += 1
+            return down
 
     # ---- flow control -----------------------------------------------------------------------
 
@@ -156,6 +206,7 @@ class Faults:
             while window and now - window[0] >= 1.0:
                 window.popleft()
             if len(window) >= limit:
+                self.injected["rate_limit"] += 1
                 return False
             window.append(now)
             return True

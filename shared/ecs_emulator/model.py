@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -213,6 +214,7 @@ class InstanceRecord:
         )
 
 
+@functools.lru_cache(maxsize=65536)  # pure, and asked for on every DescribeInstances page
 def _private_ip(instance_id: str) -> str:
     digest = sum(ord(c) * (i + 1) for i, c in enumerate(instance_id))
     return f"172.16.{digest % 250 + 1}.{digest // 250 % 250 + 2}"

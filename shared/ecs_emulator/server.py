@@ -1,6 +1,7 @@
 """HTTP layer: a ThreadingHTTPServer speaking HTTP/1.1 keep-alive, one socket write per answer.
 
 Routes: ``/`` (GET or POST) = RPC (ECS and STS), ``POST /robot/send`` = DingTalk robot,
+``/2016-08-15/...`` = Function Compute's invoke endpoint (``fc.py``),
 ``GET /_emulator/state`` = read-only JSON summary for humans.
 """
 
@@ -96,6 +97,9 @@ class RequestHandler(BaseHTTPRequestHandler):
                 if emulator.dingtalk.delay > 0:
                     time.sleep(emulator.dingtalk.delay)
                 self._write(200, answer)
+            elif url.path.startswith("/2016-08-15/"):
+                answer = emulator.fc.handle(self.command, url.path, url.query, self.headers, body)
+                self._write_bytes(answer.status, answer.body, answer.headers)
             elif url.path == "/_emulator/state" and self.command == "GET":
                 self._write(200, emulator.state_summary())
             else:
@@ -158,6 +162,23 @@ class RequestHandler(BaseHTTPRequestHandler):
         ]
         if request_id:
             headers.append(f"x-acs-request-id: {request_id}")
+        self.wfile.write(("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body)
+        self.log_request(status, len(body))
+
+    def _write_bytes(self, status: int, body: bytes, extra_headers: dict[str, str]) -> None:
+        """An answer whose body and headers the caller made (Function Compute's, not the RPC shape)."""
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+        headers = [
+            f"HTTP/1.1 {status} {reason}",
+            f"Server: {self.server_version}",
+            f"Date: {formatdate(usegmt=True)}",
+            f"Content-Length: {len(body)}",
+            f"Connection: {'close' if self.close_connection else 'keep-alive'}",
+            *(f"{name}: {value}" for name, value in extra_headers.items()),
+        ]
         self.wfile.write(("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body)
         self.log_request(status, len(body))
 

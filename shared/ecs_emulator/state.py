@@ -41,6 +41,11 @@ class EmulatorState:
         # DescribeInstances NextToken -> (query fingerprint, offset). Bounded: oldest tokens are forgotten.
         self.page_tokens: OrderedDict[str, tuple[tuple, int]] = OrderedDict()
         self._order_counter = random.SystemRandom().randrange(200_000_000_000_000, 210_000_000_000_000)
+        # (account, region) -> its instances in listing order. Scanning every instance on each
+        # DescribeInstances page made a 50,000-instance fleet cost the emulator ~10 ms a page.
+        self._by_region: dict[tuple[str, str], list[InstanceRecord]] = {}
+        self._indexed = (-1, -1)  # (generation, len(instances)) the index was built for
+        self._generation = 0
         self.account(default_account_id)
 
     def account(self, account_id: str) -> Account:
@@ -55,6 +60,7 @@ class EmulatorState:
                 raise ValueError(f"duplicate instance id {record.instance_id}")
             self.account(record.account_id)
             self.instances[record.instance_id] = record
+            self._generation += 1
 
     def find(self, instance_id: str, account_id: str, region_id: str | None) -> InstanceRecord | None:
         """An instance as the caller sees it: same account, same region (ids are regional)."""
@@ -66,9 +72,17 @@ class EmulatorState:
         return record
 
     def in_region(self, account_id: str, region_id: str) -> list[InstanceRecord]:
-        selected = [r for r in self.instances.values() if r.account_id == account_id and r.region_id == region_id]
-        selected.sort(key=lambda r: (r.creation_time, r.instance_id))  # stable order
-        return selected
+        """A region's instances in a stable order (creation time, id). Callers must not mutate the list."""
+        with self.lock:
+            # len() also catches instances.clear(), which does not go through add_instance().
+            if self._indexed != (self._generation, len(self.instances)):
+                index: dict[tuple[str, str], list[InstanceRecord]] = {}
+                for record in self.instances.values():
+                    index.setdefault((record.account_id, record.region_id), []).append(record)
+                for records in index.values():
+                    records.sort(key=lambda r: (r.creation_time, r.instance_id))
+                self._by_region, self._indexed = index, (self._generation, len(self.instances))
+            return self._by_region.get((account_id, region_id), [])
 
     def issue_page_token(self, fingerprint: tuple, offset: int) -> str:
         token = secrets.token_hex(16)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import CredentialsError
-from .logs import mask_key_id, register_secret
+from .logs import mask_key_id, register_key_id, register_secret
 
 # The SDK's signer factory prefers these over any credential object we pass, silently dropping the
 # security token (reference trap 3). Their presence is a static key in the environment: refuse it.
@@ -30,6 +30,13 @@ class Credentials:
     security_token: str | None
     source: str
     expiration: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # However they were obtained (context, environment, AssumeRole), from now on no log line, result
+        # or alert can carry the secret or the token, and the key id only appears masked.
+        register_secret(self.access_key_secret)
+        register_secret(self.security_token)
+        register_key_id(self.access_key_id)
 
     @property
     def is_sts(self) -> bool:
@@ -65,10 +72,12 @@ def from_environment(environ: Mapping[str, str]) -> Credentials | None:
 
 
 def _checked(key_id: str, secret: str | None, token: str | None, source: str) -> Credentials:
-    if not secret:
-        raise CredentialsError(f"the {source} has an AccessKey id but no AccessKey secret")
-    register_secret(secret)
+    register_key_id(key_id)
     register_secret(token)
+    if not secret:
+        raise CredentialsError(
+            f"the {source} has an AccessKey id ({mask_key_id(key_id)}) but no AccessKey secret"
+        )
     return Credentials(key_id, secret, token or None, source)
 
 

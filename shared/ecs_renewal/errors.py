@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .logs import redact
+
 
 class EcsRenewalError(Exception):
     """Base class: anything this package raises on purpose."""
@@ -46,7 +48,8 @@ class ApiError(EcsRenewalError):
         attempts: int = 1,
     ) -> None:
         self.code = code
-        self.message = message
+        # A server or the SDK may quote the request (a URL, a string-to-sign): never keep a secret from it.
+        self.message = message = redact(message)
         self.action = action
         self.region = region
         self.http_status = http_status

@@ -15,6 +15,7 @@ import hmac
 import http.client
 import json
 import random
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -35,11 +36,59 @@ RATE_WINDOW_SECONDS = 60.0
 
 ERRCODE_OK = 0
 ERRCODE_RATE_LIMITED = 130101  # the robot is blocked for 10 minutes: retrying inside this run is useless
+ERRCODES_RETRYABLE = frozenset({-1})  # "system busy": DingTalk's side, may pass
 RATE_LIMIT_BLOCK_SECONDS = 600.0
 
 _BACKOFF_BASE_SECONDS = 0.5
 _BACKOFF_MAX_SECONDS = 4.0
 _MAX_RESPONSE_BYTES = 64 * 1024
+
+# One HTTP attempt may take this long. A run's alerts together may take SEND_ALL_BUDGET_SECONDS: a slow
+# or hanging robot must not push the run past the function's timeout (Function Compute would then replay
+# the whole invocation). What is left when the budget is spent is dropped, and listed in the log.
+DEFAULT_TIMEOUT_SECONDS = 5.0
+SEND_ALL_BUDGET_SECONDS = 30.0
+# An undelivered message's text goes to the log (so nothing is lost), cut to this many characters.
+_LOGGED_TEXT_CHARS = 4000
+
+
+class _Budget:
+    """Sends in the last minute and a DingTalk block, for one robot. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sends: deque[float] = deque()
+        self._blocked_until = 0.0
+
+    def problem(self, now: float) -> str | None:
+        with self._lock:
+            if now < self._blocked_until:
+                return f"robot rate limited by DingTalk (errcode {ERRCODE_RATE_LIMITED}) for 10 minutes"
+            while self._sends and now - self._sends[0] >= RATE_WINDOW_SECONDS:
+                self._sends.popleft()
+            if len(self._sends) >= SENDS_PER_MINUTE:
+                return f"over {SENDS_PER_MINUTE} messages in the last minute"
+            return None
+
+    def record(self, now: float) -> None:
+        with self._lock:
+            self._sends.append(now)
+
+    def block(self, until: float) -> None:
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, until)
+
+
+# Per robot, for the whole process: Function Compute runs invocations one after another in a warm instance
+# (a replayed invocation, the next night's run); together they must stay under the robot's limit too.
+_SHARED_BUDGETS: dict[str, _Budget] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_budget(webhook: str) -> _Budget:
+    key = hashlib.sha256(webhook.encode("utf-8")).hexdigest()  # never keep the token itself as a key
+    with _SHARED_LOCK:
+        return _SHARED_BUDGETS.setdefault(key, _Budget())
 
 
 def sign(secret: str, timestamp_ms: int) -> str:
@@ -66,12 +115,16 @@ class DingTalkNotifier:
         webhook: str | None,
         secret: str | None = None,
         *,
-        timeout: float = 5.0,
+        timeout: float | None = None,
         logger: logs.JsonLogger | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 3,
+        budget_seconds: float | None = None,
+        shared_budget: bool = False,
     ) -> None:
+        """``shared_budget``: count this robot's sends across every notifier of the process (what the
+        functions use; a test's fake clock wants its own)."""
         webhook = (webhook or "").strip()
         secret = (secret or "").strip() or None
         # First thing: from here on no log line can leak them, whatever goes wrong below.
@@ -83,12 +136,13 @@ class DingTalkNotifier:
         self._log = (logger or logs.get_logger()).bind(component="dingtalk")
         self._webhook = webhook
         self._secret = secret
-        self._timeout = timeout
+        self._timeout = DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout
+        self._budget_seconds = SEND_ALL_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+        self._send_deadline: float | None = None  # time.monotonic() after which send_all stops
         self._clock = clock
         self._sleep = sleep
         self._max_attempts = max(1, max_attempts)
-        self._recent_sends: deque[float] = deque()
-        self._blocked_until = 0.0
+        self._budget = _shared_budget(webhook) if shared_budget and webhook else _Budget()
         self._off_logged = False
 
         parts = urllib.parse.urlsplit(webhook)
@@ -116,7 +170,8 @@ class DingTalkNotifier:
         try:
             problem = self._budget_problem()
             if problem:
-                self._log.warning("dingtalk message dropped", title=title, reason=problem)
+                self._log.warning("dingtalk message dropped", title=title, reason=problem,
+                                  text=text[:_LOGGED_TEXT_CHARS])
                 return False
             return self._deliver(title, text, tuple(at_mobiles), tuple(at_user_ids))
         except Exception as exc:  # noqa: BLE001 -- deliberate: a notification bug must not fail the renewal run
@@ -133,20 +188,25 @@ class DingTalkNotifier:
                 self._log_off_once()
             return 0
         delivered = 0
-        for index, message in enumerate(messages):
-            problem = self._budget_problem()
-            if problem:
-                dropped = [m.title for m in messages[index:]]
-                self._log.warning(
-                    "dingtalk messages dropped",
-                    reason=problem,
-                    dropped_count=len(dropped),
-                    dropped=dropped,
+        self._send_deadline = time.monotonic() + self._budget_seconds
+        try:
+            for index, message in enumerate(messages):
+                problem = self._budget_problem() or self._time_problem()
+                if problem:
+                    rest = messages[index:]
+                    self._log.warning(
+                        "dingtalk messages dropped",
+                        reason=problem,
+                        dropped_count=len(rest),
+                        dropped=[m.title for m in rest],
+                        texts=[m.text[:_LOGGED_TEXT_CHARS] for m in rest],
+                    )
+                    break
+                delivered += self.send_markdown(
+                    message.title, message.text, at_mobiles=message.at_mobiles, at_user_ids=message.at_user_ids
                 )
-                break
-            delivered += self.send_markdown(
-                message.title, message.text, at_mobiles=message.at_mobiles, at_user_ids=message.at_user_ids
-            )
+        finally:
+            self._send_deadline = None
         return delivered
 
     # ------------------------------------------------------------ internals
@@ -156,16 +216,14 @@ class DingTalkNotifier:
             self._off_logged = True
             self._log.info("notifications off", reason="DINGTALK_WEBHOOK not set")
 
+    def _time_problem(self) -> str | None:
+        if self._send_deadline is not None and time.monotonic() >= self._send_deadline:
+            return f"the run's alerts already took {self._budget_seconds:g} s (DingTalk slow or unreachable)"
+        return None
+
     def _budget_problem(self) -> str | None:
         """Why nothing may be sent right now, or None when a send fits the rate limit."""
-        now = self._clock()
-        if now < self._blocked_until:
-            return f"robot rate limited by DingTalk (errcode {ERRCODE_RATE_LIMITED}) for 10 minutes"
-        while self._recent_sends and now - self._recent_sends[0] >= RATE_WINDOW_SECONDS:
-            self._recent_sends.popleft()
-        if len(self._recent_sends) >= SENDS_PER_MINUTE:
-            return f"over {SENDS_PER_MINUTE} messages in the last minute"
-        return None
+        return self._budget.problem(self._clock())
 
     def _payload(self, title: str, text: str, at_mobiles: tuple[str, ...], at_user_ids: tuple[str, ...]) -> bytes:
         # DingTalk highlights a mention only when the text also contains "@<mobile>" / "@<userId>".
@@ -197,18 +255,20 @@ class DingTalkNotifier:
             if outcome.ok:
                 self._log.info("dingtalk message sent", title=title, host=self._host, attempt=attempt)
                 return True
-            if not outcome.retryable or attempt == self._max_attempts or self._budget_problem():
+            # Jittered exponential backoff: short, because the whole run waits for it.
+            backoff = min(_BACKOFF_MAX_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+            delay = backoff * random.uniform(0.5, 1.5)
+            out_of_time = self._send_deadline is not None and time.monotonic() + delay >= self._send_deadline
+            if not outcome.retryable or attempt == self._max_attempts or self._budget_problem() or out_of_time:
                 self._log.error(
                     "dingtalk message not delivered",
                     title=title,
                     host=self._host,
                     attempts=attempt,
+                    text=text[:_LOGGED_TEXT_CHARS],  # what the group did not get, so it is not lost
                     **outcome.fields,
                 )
                 return False
-            # Jittered exponential backoff: short, because the whole run waits for it.
-            backoff = min(_BACKOFF_MAX_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
-            delay = backoff * random.uniform(0.5, 1.5)
             self._log.warning(
                 "dingtalk send failed, retrying",
                 title=title,
@@ -227,9 +287,12 @@ class DingTalkNotifier:
             method="POST",
             headers={"Content-Type": "application/json; charset=utf-8"},
         )
-        self._recent_sends.append(self._clock())
+        self._budget.record(self._clock())
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+            timeout = self._timeout
+            if self._send_deadline is not None:  # never wait past the run's alert budget
+                timeout = max(0.1, min(timeout, self._send_deadline - time.monotonic()))
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 status = response.status
                 raw = response.read(_MAX_RESPONSE_BYTES)
         except urllib.error.HTTPError as exc:  # before URLError: HTTPError is a subclass of it
@@ -254,5 +317,5 @@ class DingTalkNotifier:
             return _Outcome(True)
         if errcode == ERRCODE_RATE_LIMITED:
             # Blocked for 10 minutes: stop sending from this notifier instead of hitting the block again.
-            self._blocked_until = self._clock() + RATE_LIMIT_BLOCK_SECONDS
-        return _Outcome(False, errcode=errcode, errmsg=errmsg)
+            self._budget.block(self._clock() + RATE_LIMIT_BLOCK_SECONDS)
+        return _Outcome(False, retryable=errcode in ERRCODES_RETRYABLE, errcode=errcode, errmsg=errmsg)
