@@ -17,10 +17,11 @@ from typing import Any
 from .credentials import Credentials, require_sts, resolve_base_credentials
 from .gateway.client import Caller, CallStats, ClientFactory
 from .gateway.ecs import EcsGateway
+from .gateway.ratelimit import RateLimiter
 from .gateway.retry import RetryPolicy
 from .jobs.base import JobContext
-from .logs import JsonLogger, get_logger, mask_key_id
-from .settings import Settings, build_settings
+from .logs import JsonLogger, get_logger, mask_key_id, redact_value
+from .settings import Settings, Throughput, build_settings, throughput_settings
 
 JOB_MODULES = {
     "scan-expiring": "ecs_renewal.jobs.scan",
@@ -51,27 +52,32 @@ def _read_timeout(environ: Mapping[str, str]) -> int | None:
 
 def build_caller(
     settings: Settings, base: Credentials, environ: Mapping[str, str], log: JsonLogger,
-    *, request_id: str | None, deadline: float, refresh_base: Any = None,
+    *, request_id: str | None, deadline: float, refresh_base: Any = None, throughput: Throughput | None = None,
 ) -> Caller:
-    """The gateway's call path, with role credentials when ASSUME_ROLE_ARN is set."""
+    """The gateway's call path, with role credentials when ASSUME_ROLE_ARN is set, paced at ECS_MAX_QPS."""
+    throughput = throughput or throughput_settings(environ)
     factory = ClientFactory(
         base, ecs_endpoint=settings.ecs_endpoint, sts_endpoint=settings.sts_endpoint,
         read_timeout=_read_timeout(environ),
+        # A region has at most RENEW_CONCURRENCY calls in flight: keep that many connections open.
+        pool_size=max(16, throughput.renew_concurrency),
     )
-    caller = Caller(factory, retry=RetryPolicy(deadline=deadline), stats=CallStats(), logger=log)
+    caller = Caller(factory, retry=RetryPolicy(deadline=deadline), stats=CallStats(), logger=log,
+                    limiter=RateLimiter(throughput.qps_for))
     caller.refresh_credentials = refresh_base
     if settings.assume_role_arn:
         from .gateway import sts  # only when needed: STS adds to the cold start
 
-        def assume() -> Credentials:
+        def assume(signer: Credentials = base) -> Credentials:
             # Sign the AssumeRole call with the invocation's own credentials, never with an assumed set.
-            role_factory = ClientFactory(base, sts_endpoint=settings.sts_endpoint)
+            role_factory = ClientFactory(signer, sts_endpoint=settings.sts_endpoint)
             role_caller = Caller(role_factory, retry=caller.retry, stats=caller.stats, logger=log)
             name = sts.session_name(settings.job, request_id)
             return sts.assume_role(role_caller, settings.assume_role_arn or "", session=name)
 
         factory.replace_credentials(assume())
-        caller.refresh_credentials = assume
+        # After a long run the invocation's own credentials may have expired too: read them again first.
+        caller.refresh_credentials = (lambda: assume(refresh_base())) if refresh_base else assume
         log.info("role_assumed", role_arn=settings.assume_role_arn,
                  access_key_id=mask_key_id(factory.credentials.access_key_id))
     return caller
@@ -91,6 +97,7 @@ def run_job(
 
     # Everything that depends only on input is checked before the first API call.
     settings = build_settings(job, event, environ)
+    throughput = throughput_settings(environ)
     base = resolve_base_credentials(context, environ)
     require_sts(base, assume_role_arn=settings.assume_role_arn)
     if settings.ignored_keys:
@@ -103,11 +110,13 @@ def run_job(
     caller = build_caller(
         settings, base, environ, log, request_id=request_id, deadline=deadline,
         # An expired token is answered by reading the invocation's credentials again (FC refreshes them).
-        refresh_base=lambda: resolve_base_credentials(context, environ),
+        refresh_base=lambda: resolve_base_credentials(context, environ), throughput=throughput,
     )
-    ctx = JobContext(settings=settings, gateway=EcsGateway(caller), log=log, stats=caller.stats)
+    ctx = JobContext(settings=settings, gateway=EcsGateway(caller), log=log, stats=caller.stats,
+                     throughput=throughput)
     result = importlib.import_module(JOB_MODULES[job]).run(ctx)
     result["request_id"] = request_id
+    result = redact_value(result)  # error messages quote servers and URLs: no secret leaves in a result
 
     _alert(result, environ, log)
     log.info("job_finished", duration_ms=int((time.monotonic() - started) * 1000), **summary(result))
@@ -139,7 +148,9 @@ def _alert(result: dict[str, Any], environ: Mapping[str, str], log: JsonLogger) 
         from .notify.dingtalk import DingTalkNotifier
         from .notify.messages import messages_for_result
 
-        notifier = DingTalkNotifier(webhook, environ.get("DINGTALK_SECRET", "").strip() or None, logger=log)
+        # shared_budget: runs in one warm instance (a replay, the next function) share the 20/minute limit.
+        notifier = DingTalkNotifier(webhook, environ.get("DINGTALK_SECRET", "").strip() or None, logger=log,
+                                    shared_budget=True)
         messages = messages_for_result(result)
         sent = notifier.send_all(messages)
         result["alerts"] = {"messages": len(messages), "sent": sent}

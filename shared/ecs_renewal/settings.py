@@ -147,7 +147,7 @@ def _id_list(pattern: re.Pattern[str], what: str, limit: int) -> Callable[[Any],
             raise ValueError(f"has {len(value)} entries; at most {limit}")
         seen: dict[str, None] = {}
         for item in value:
-            if not isinstance(item, str) or not pattern.match(item):
+            if not isinstance(item, str) or not pattern.fullmatch(item):
                 raise ValueError(f"{_short(item)} is not a valid {what}")
             seen[item] = None
         return tuple(seen)
@@ -386,3 +386,67 @@ def _env_role_arn(environ: Mapping[str, str]) -> str | None:
     if not re.match(r"^acs:ram::\d+:role/[A-Za-z0-9.@\-_/]+$", value):
         raise InvalidSettingError("ASSUME_ROLE_ARN", "must look like acs:ram::<account-id>:role/<role-name>")
     return value
+
+
+# --- throughput: how many calls a run may have in flight, and how fast (environment only) ----------------
+
+# ECS throttles per account, per API and per region; the thresholds are shown in Quota Center → API Rate
+# Limits and are not published (unverified). 20 calls/s per action is a conservative default: set
+# ECS_MAX_QPS to your quota. One limit per action covers every region at once (stricter than needed).
+DEFAULT_MAX_QPS = 20.0
+DEFAULT_REGION_CONCURRENCY = 16  # most fleets' regions in one wave; Alibaba Cloud has about 30
+DEFAULT_RENEW_CONCURRENCY = 8
+MAX_CONCURRENCY = 64
+_ACTION_RE = re.compile(r"^[A-Z][A-Za-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Regions worked at once, renewals in flight per region, and calls per second per action."""
+
+    region_concurrency: int = DEFAULT_REGION_CONCURRENCY
+    renew_concurrency: int = DEFAULT_RENEW_CONCURRENCY
+    max_qps: float = DEFAULT_MAX_QPS  # every action not named in max_qps_by_action
+    max_qps_by_action: tuple[tuple[str, float], ...] = ()
+
+    def qps_for(self, action: str) -> float:
+        return dict(self.max_qps_by_action).get(action, self.max_qps)
+
+
+def throughput_settings(environ: Mapping[str, str]) -> Throughput:
+    """``REGION_CONCURRENCY``, ``RENEW_CONCURRENCY`` (1..64) and ``ECS_MAX_QPS``.
+
+    ``ECS_MAX_QPS`` is a number (every action), or ``Action=number`` pairs, or both:
+    ``ECS_MAX_QPS=100,RenewInstance=20``.
+    """
+    concurrency = {}
+    for name, default in (("REGION_CONCURRENCY", DEFAULT_REGION_CONCURRENCY),
+                          ("RENEW_CONCURRENCY", DEFAULT_RENEW_CONCURRENCY)):
+        value = environ.get(name, "").strip()
+        try:
+            concurrency[name] = _env_int(_int_in(1, MAX_CONCURRENCY))(value) if value else default
+        except ValueError as error:
+            raise InvalidSettingError(name, str(error)) from None
+    max_qps, by_action = _max_qps(environ.get("ECS_MAX_QPS", ""))
+    return Throughput(concurrency["REGION_CONCURRENCY"], concurrency["RENEW_CONCURRENCY"], max_qps, by_action)
+
+
+def _max_qps(text: str) -> tuple[float, tuple[tuple[str, float], ...]]:
+    default, by_action = DEFAULT_MAX_QPS, {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        action, sep, number = part.rpartition("=")
+        if sep and not _ACTION_RE.match(action.strip()):
+            raise InvalidSettingError("ECS_MAX_QPS", f"{action.strip()!r} is not an API action name")
+        try:
+            rate = float(number)
+        except ValueError:
+            rate = float("nan")
+        if not 0.1 <= rate <= 10_000:  # NaN fails this too
+            raise InvalidSettingError(
+                "ECS_MAX_QPS", f"{part!r}: give calls per second from 0.1 to 10000, e.g. 100 or RenewInstance=20"
+            )
+        if sep:
+            by_action[action.strip()] = rate
+        else:
+            default = rate
+    return default, tuple(sorted(by_action.items()))

@@ -5,6 +5,10 @@
 3. The cap: more selected instances than ``max_instances`` renews nothing at all and says so.
 4. Each remaining instance gets one ``RenewInstance`` with a deterministic ClientToken; a failure is
    recorded for that instance and the others go on. A dry run lists them with ``order_id`` null.
+
+Regions are read and renewed in parallel, and ``RENEW_CONCURRENCY`` renewals per region are in flight at
+once (the caller's rate limiter keeps the pace). Every list in the result is sorted by (region, instance
+id), so the result is the same whatever the interleaving.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from ..errors import ApiError
 from ..gateway.models import Instance
 from ..idempotency import renewal_client_token
 from ..policy import TagPolicy, renewal_skip_reason
-from .base import JobContext, base_result, finish, per_region, region_error
+from .base import JobContext, base_result, bounded_map, finish, per_region, region_error
 from .scan import expiring_instances
 
 AUTO_RENEWING = "auto-renew is on: the platform renews it (from 9 days before expiry)"
@@ -41,8 +45,12 @@ def select_candidates(ctx: JobContext, result: dict[str, Any]) -> list[Instance]
     seen = {instance.instance_id for instance in candidates}
     failed_regions = {error["region"] for error in result["errors"]}
     for missing in sorted(wanted - seen):
-        if failed_regions:
-            continue  # it may live in a region we could not read; that region's error says so
+        if failed_regions:  # it may live in a region we could not read: not renewed, and said so
+            result["failed"].append({
+                "instance_id": missing, "region": None, "code": "RegionUnavailable",
+                "message": f"not found in the regions read; could not read {', '.join(sorted(failed_regions))}",
+            })
+            continue
         result["failed"].append({
             "instance_id": missing, "region": None, "code": "InvalidInstanceId.NotFound",
             "message": f"not found in {', '.join(ctx.settings.regions)}",
@@ -71,29 +79,53 @@ def run(ctx: JobContext) -> dict[str, Any]:
         ctx.log.error("cap_exceeded", candidates=len(selected), max_instances=settings.max_instances)
         return finish(ctx, result)
 
-    for instance in selected:
-        _renew_one(ctx, instance, result)
+    _renew_all(ctx, selected, result)
+    for key in ("renewed", "skipped", "failed"):
+        result[key].sort(key=lambda row: (row["region"] or "", row["instance_id"]))
     return finish(ctx, result)
+
+
+def _by_region(instances: list[Instance]) -> dict[str, list[Instance]]:
+    grouped: dict[str, list[Instance]] = {}
+    for instance in instances:
+        grouped.setdefault(instance.region, []).append(instance)
+    return grouped
+
+
+def _renew_all(ctx: JobContext, selected: list[Instance], result: dict[str, Any]) -> None:
+    """Regions in parallel; within each, RENEW_CONCURRENCY renewals in flight. Never raises."""
+    grouped = _by_region(selected)
+
+    def renew_region(region: str) -> None:
+        bounded_map(lambda instance: _renew_one(ctx, instance, result), grouped[region],
+                    ctx.throughput.renew_concurrency)
+
+    bounded_map(renew_region, list(grouped), ctx.throughput.region_concurrency)
 
 
 def _respect_owner_choices(ctx: JobContext, selected: list[Instance], result: dict[str, Any]) -> list[Instance]:
     """Skip what the owner already decided: ``NotRenewal`` (let go on purpose) and ``AutoRenewal``.
 
-    One DescribeInstanceAutoRenewAttribute per 100 candidates. If a region's settings cannot be read,
+    One DescribeInstanceAutoRenewAttribute per 100 candidates of a region (regions in parallel): the
+    re-check before renewing never costs a call per instance. If a region's settings cannot be read,
     its candidates are still renewed (an expiring server is the greater harm) and the region is reported.
     """
-    by_region: dict[str, list[Instance]] = {}
-    for instance in selected:
-        by_region.setdefault(instance.region, []).append(instance)
-    status: dict[str, str] = {}
-    for region, instances in by_region.items():
+    grouped = _by_region(selected)
+
+    def read_region(region: str) -> tuple[dict[str, str], dict[str, str] | None]:
         try:
-            for attribute in ctx.gateway.auto_renew_attributes(region, [i.instance_id for i in instances]):
-                status[attribute.instance_id] = attribute.renewal_status
+            ids = [i.instance_id for i in grouped[region]]
+            return {a.instance_id: a.renewal_status for a in ctx.gateway.auto_renew_attributes(region, ids)}, None
         except Exception as error:  # noqa: BLE001 - reported; renewals go on without this information
             entry = region_error(region, error)
             entry["message"] = f"auto-renew settings unreadable, renewing without them: {entry['message']}"
-            result["errors"].append(entry)
+            return {}, entry
+
+    status: dict[str, str] = {}
+    for found, error in bounded_map(read_region, list(grouped), ctx.throughput.region_concurrency):
+        status.update(found)
+        if error:
+            result["errors"].append(error)
     kept: list[Instance] = []
     for instance in selected:
         reason = OWNER_CHOICE_REASONS.get(status.get(instance.instance_id, ""))

@@ -1,0 +1,63 @@
+"""The benchmark's emulator, in its own process: its CPU and its 50,000 records stay out of what we measure.
+
+``python bench/emulator_process.py --regions 20 --instances 1000 --latency 0.05 --rate-limit 100``
+prints one JSON line (url and the function's STS credentials), then answers commands on stdin, one per
+line, each answered with one JSON line: ``calls`` (calls by action so far), ``cpu`` (its CPU seconds so
+far), ``durations`` (seconds each call spent inside the emulator, latency included), ``reset`` (forget
+the calls). End of input stops it, so it never outlives the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "shared"), str(Path(__file__).resolve().parents[1])]
+
+from bench.fleet import BenchFleet, generate  # noqa: E402
+from ecs_emulator import Emulator  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--regions", type=int, default=20)
+    parser.add_argument("--instances", type=int, default=1000, help="per region")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every call")
+    parser.add_argument("--rate-limit", type=float, default=None, help="calls per second per action")
+    parser.add_argument("--renew-delay", type=float, default=10.0, help="seconds before a renewal is visible")
+    args = parser.parse_args(argv)
+
+    emulator = Emulator(fleet=None, renew_visibility_delay=args.renew_delay)
+    for record in generate(BenchFleet(regions=args.regions, instances_per_region=args.instances)):
+        emulator.state.add_instance(record)
+    emulator.faults.latency = args.latency
+    emulator.faults.rate_limit = args.rate_limit
+    emulator.start()
+    creds = emulator.function_credentials
+    print(json.dumps({
+        "url": emulator.url, "access_key_id": creds.access_key_id,
+        "access_key_secret": creds.access_key_secret, "security_token": creds.security_token,
+    }), flush=True)
+    try:
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "calls":
+                print(json.dumps(emulator.calls_by_action()), flush=True)
+            elif command == "cpu":
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                print(json.dumps(round(usage.ru_utime + usage.ru_stime, 3)), flush=True)
+            elif command == "durations":
+                print(json.dumps([[c.action, round(c.duration, 4)] for c in emulator.calls]), flush=True)
+            elif command == "reset":
+                emulator.reset_calls()
+                print("{}", flush=True)
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Two small measurements the benchmark runs in fresh processes.
+
+``python bench/probes.py rtt`` (endpoint and STS credentials in ``BENCH_*``): median round trip of one
+call through our own call path (SDK, HTTP, emulator), sequential, no pacing — a small call (one
+instance) and a full page (100 instances). Run against an emulator without latency it shows what the
+HTTP stack adds; a 40 ms delayed-ACK stall (headers and body in two small writes) would show at once.
+
+``python bench/probes.py imports --runs N``: each handler's cold import (the handler module, plus the job
+module its first invocation loads) against a bare ``import aliyunsdkcore.client``, each in a fresh
+interpreter, median of N, with byte-code cached as on a deployed function. Also reports which optional
+modules (STS, fc2, the CLI, the emulator, the DingTalk sender, the HTML report) a handler loaded: none
+should be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS = {
+    "scan-expiring": "ecs_renewal.jobs.scan",
+    "renew-batch": "ecs_renewal.jobs.renew",
+    "audit-autorenew": "ecs_renewal.jobs.audit",
+}
+OPTIONAL_MODULES = ("aliyunsdksts", "fc2", "ecs_renewal.gateway.sts", "ecs_renewal.cli", "ecs_emulator",
+                    "ecs_renewal.notify.dingtalk", "ecs_renewal.report")
+
+_BARE = "import time; t = time.perf_counter(); import aliyunsdkcore.client; print(time.perf_counter() - t)"
+_HANDLER = """
+import importlib, json, sys, time
+sys.path[:0] = [{function_dir!r}, {shared!r}]
+t = time.perf_counter()
+import index
+importlib.import_module({job_module!r})
+elapsed = time.perf_counter() - t
+loaded = [m for m in {optional!r} if any(n == m or n.startswith(m + ".") for n in sys.modules)]
+print(json.dumps([elapsed, loaded]))
+"""
+
+
+def measure_rtt(samples: int = 200) -> dict[str, float]:
+    sys.path[:0] = [str(ROOT / "shared")]
+    from ecs_renewal.credentials import Credentials
+    from ecs_renewal.gateway.client import Caller, ClientFactory
+    from ecs_renewal.gateway.ecs import EcsGateway
+
+    creds = Credentials(os.environ["BENCH_ACCESS_KEY_ID"], os.environ["BENCH_ACCESS_KEY_SECRET"],
+                        os.environ["BENCH_SECURITY_TOKEN"], "bench")
+    gateway = EcsGateway(Caller(ClientFactory(creds, ecs_endpoint=os.environ["BENCH_ENDPOINT"])))
+    region = os.environ["BENCH_REGION"]
+    one = [next(iter(gateway.instances(region))).instance_id]
+
+    def timed(call: object) -> list[float]:
+        times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            call()  # type: ignore[operator]
+            times.append(time.perf_counter() - started)
+        return sorted(times)
+
+    small = timed(lambda: list(gateway.instances(region, instance_ids=one)))
+    page = timed(lambda: next(iter(gateway._instance_pages(region, True, None, None, None))))
+    return {
+        "small_call_median_ms": round(statistics.median(small) * 1000, 2),
+        "small_call_p99_ms": round(small[int(len(small) * 0.99) - 1] * 1000, 2),
+        "small_call_max_ms": round(small[-1] * 1000, 2),
+        "page_of_100_median_ms": round(statistics.median(page) * 1000, 2),
+    }
+
+
+def measure_imports(runs: int) -> dict[str, object]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(ROOT / "build" / "bench" / "pycache")  # cached, as when deployed
+
+    def run(code: str) -> str:
+        return subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                              text=True).stdout
+
+    codes = {"bare": _BARE}
+    for function, job_module in FUNCTIONS.items():
+        codes[function] = _HANDLER.format(function_dir=str(ROOT / "functions" / function),
+                                          shared=str(ROOT / "shared"), job_module=job_module,
+                                          optional=OPTIONAL_MODULES)
+    for code in codes.values():
+        run(code)  # warm-up: writes the byte-code cache
+    times: dict[str, list[float]] = {name: [] for name in codes}
+    loaded: set[str] = set()
+    for _ in range(runs):  # interleaved, so that machine noise hits every candidate alike
+        for name, code in codes.items():
+            out = json.loads(run(code))
+            if isinstance(out, list):
+                times[name].append(out[0])
+                loaded.update(out[1])
+            else:
+                times[name].append(out)
+    medians = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    worst = max((name for name in FUNCTIONS), key=lambda name: medians[name])
+    return {
+        "runs": runs,
+        "bare_sdk_ms": round(medians["bare"], 1),
+        "handlers_ms": {name: round(medians[name], 1) for name in FUNCTIONS},
+        "worst_handler": worst,
+        "ratio": round(medians[worst] / medians["bare"], 3),
+        "optional_modules_loaded": sorted(loaded),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("probe", choices=("rtt", "imports"))
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--samples", type=int, default=200)
+    args = parser.parse_args()
+    result = measure_rtt(args.samples) if args.probe == "rtt" else measure_imports(args.runs)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""`make bench`: ecs-renewal against the documented sample's call pattern, at fleet scale, in one run.
+
+1. An emulator (its own process) with a per-call latency and a per-action rate limit that answers
+   ``Throttling.User`` beyond it, holding ``--regions`` x ``--instances`` prepaid instances (10 % expiring in
+   the window, 30 % with auto-renew off while the audit expects it on).
+2. Our three handlers, each in a fresh process exactly as Function Compute runs them (event bytes, a
+   context with the emulator's STS credentials): scan, renew (real, not dry), audit with fix.
+3. The naive reference (``bench/naive.py``) doing the same three jobs on a fresh copy of the same fleet.
+4. A memory run: scan and audit over ``--memory-instances`` per region, for the peak-RSS figure.
+5. One call's round trip against an emulator without latency, and the handlers' cold import against a
+   bare ``import aliyunsdkcore.client``.
+
+Prints the table, writes ``bench/results.json`` and the README's table (for the default fleet; other
+sizes write ``build/bench/results.json`` only). ``--quick`` runs a small fleet in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
+
+from bench.fleet import BenchFleet, window  # noqa: E402
+from bench.report import README, render_table, update_readme  # noqa: E402
+from tests.handlers import PROJECT_ENV  # noqa: E402
+
+BUILD = ROOT / "build" / "bench"
+JOBS = {"scan": "scan-expiring", "renew": "renew-batch", "audit": "audit-autorenew"}
+MAX_RENEWALS_SETTING = 10_000  # the highest MAX_RENEWALS accepts
+
+
+class EmulatorProcess:
+    """``bench/emulator_process.py`` as a child: its url, credentials, and its own count of calls."""
+
+    def __init__(self, regions: int, instances: int, latency: float, rate_limit: float | None) -> None:
+        command = [sys.executable, str(ROOT / "bench" / "emulator_process.py"), "--regions", str(regions),
+                   "--instances", str(instances), "--latency", str(latency)]
+        if rate_limit:
+            command += ["--rate-limit", str(rate_limit)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout and self.process.stdin
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the emulator did not start (see its error above)")
+        self.info: dict[str, str] = json.loads(line)
+
+    def credentials_env(self) -> dict[str, str]:
+        return {"BENCH_ACCESS_KEY_ID": self.info["access_key_id"],
+                "BENCH_ACCESS_KEY_SECRET": self.info["access_key_secret"],
+                "BENCH_SECURITY_TOKEN": self.info["security_token"], "BENCH_ENDPOINT": self.info["url"]}
+
+    def ask(self, command: str) -> Any:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def take_calls(self) -> dict[str, int]:
+        """Calls by action since the last take (the emulator's own count, to check ours against)."""
+        calls = self.ask("calls")
+        self.ask("reset")
+        return dict(sorted(calls.items()))
+
+    def cpu_seconds(self) -> float:
+        return float(self.ask("cpu"))
+
+    def stop(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV}
+    env.update(extra)
+    return env
+
+
+def run_json(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:3])} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_ours(emulator: EmulatorProcess, fleet: BenchFleet, job: str, events: dict[str, Any],
+             args: argparse.Namespace) -> dict[str, Any]:
+    env = child_env({
+        **emulator.credentials_env(),
+        "REGIONS": ",".join(fleet.region_ids),
+        "ECS_ENDPOINT": emulator.info["url"], "STS_ENDPOINT": emulator.info["url"],
+        "ECS_MAX_QPS": f"{args.rate_limit:g}",
+        "MAX_RENEWALS": str(MAX_RENEWALS_SETTING),
+        # The naive script renews what it finds, auto-renewing or not: ours does the same work here.
+        "RENEW_AUTO_RENEWING": "true",
+        **({"REGION_CONCURRENCY": str(args.region_concurrency)} if args.region_concurrency else {}),
+        **({"RENEW_CONCURRENCY": str(args.renew_concurrency)} if args.renew_concurrency else {}),
+    })
+    log_file = BUILD / f"ours-{job}-{fleet.total}.jsonl"
+    cpu = emulator.cpu_seconds()
+    out = run_json([sys.executable, str(ROOT / "bench" / "job_process.py"), JOBS[job], json.dumps(events[job]),
+                    str(log_file)], env)
+    out["emulator_cpu_s"] = round(emulator.cpu_seconds() - cpu, 3)
+    out["emulator_calls"] = emulator.take_calls()
+    return out
+
+
+def run_naive(emulator: EmulatorProcess, fleet: BenchFleet, job: str, start: str, end: str) -> dict[str, Any]:
+    out = run_json([sys.executable, str(ROOT / "bench" / "naive.py"), job, "--endpoint", emulator.info["url"],
+                    "--regions", ",".join(fleet.region_ids), "--start", start, "--end", end,
+                    "--log", str(BUILD / f"naive-{job}.log")], child_env(emulator.credentials_env()))
+    out["emulator_calls"] = emulator.take_calls()
+    return out
+
+
+def figures(run: dict[str, Any], bound: dict[str, int], rate_limit: float) -> dict[str, Any]:
+    """Calls against the lower bound, and wall time against the rate limit's bound."""
+    calls = run["api_calls"]
+    rate_bound = max(count / rate_limit for count in calls.values()) if calls else 0.0
+    return {
+        **run,
+        "calls": sum(calls.values()),
+        "calls_over_bound": round(sum(calls.values()) / sum(bound.values()), 3),
+        "rate_bound_s": round(rate_bound, 3),
+        "wall_over_rate_bound": round(run["wall_s"] / rate_bound, 3) if rate_bound else None,
+    }
+
+
+def machine() -> str:
+    memory_kib = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                       if line.startswith("MemTotal:")), 0) if Path("/proc/meminfo").exists() else 0
+    return f"{os.cpu_count()} cores, {round(memory_kib / 1024 / 1024)} GiB"
+
+
+def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    jobs, checks = results["jobs"], {}
+    for job in JOBS:
+        ours = jobs[job]["ours"]
+        limit = 1.05 if job == "renew" else 1.00
+        checks[f"{job}: calls / lower bound <= {limit:.2f}"] = (ours["calls_over_bound"], ours["calls_over_bound"]
+                                                                 <= limit + 0.0005)
+        checks[f"{job}: wall / rate-limit bound <= 1.25"] = (ours["wall_over_rate_bound"],
+                                                             ours["wall_over_rate_bound"] <= 1.25)
+    if "naive" in jobs["scan"]:
+        total = results["totals"]
+        checks["naive / ours, all three jobs >= 10"] = (total["naive_over_ours"], total["naive_over_ours"] >= 10)
+        for job in JOBS:
+            ratio = jobs[job]["naive_over_ours"]
+            checks[f"{job}: naive / ours >= 10"] = (ratio, ratio >= 10)
+    if results.get("memory"):
+        peak = max(run["peak_rss_mb"] for run in results["memory"]["jobs"].values())
+        checks[f"peak RSS at {results['memory']['instances']} instances <= 128 MB"] = (peak, peak <= 128)
+    if results.get("cold_import"):
+        ratio = results["cold_import"]["ratio"]
+        checks["handler cold import / bare SDK import <= 1.25"] = (ratio, ratio <= 1.25)
+    return {name: {"value": value, "met": met} for name, (value, met) in checks.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regions", type=int, default=20)
+    parser.add_argument("--instances", type=int, default=1000, help="per region")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds the emulator adds to each call")
+    parser.add_argument("--rate-limit", type=float, default=100, help="calls per second per action")
+    parser.add_argument("--memory-instances", type=int, default=2500, help="per region, for the memory run; 0: skip")
+    parser.add_argument("--import-runs", type=int, default=9, help="fresh interpreters per candidate; 0: skip")
+    parser.add_argument("--region-concurrency", type=int, help="REGION_CONCURRENCY for our handlers")
+    parser.add_argument("--renew-concurrency", type=int, help="RENEW_CONCURRENCY for our handlers")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="4 regions x 200, memory run 4 x 500: seconds")
+    parser.add_argument("--out", type=Path, help="results file (default: bench/results.json for the default "
+                                                 "fleet, else build/bench/results.json)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.regions, args.instances, args.memory_instances, args.import_runs = 4, 200, 500, 3
+    default_fleet = (args.regions, args.instances, args.latency, args.rate_limit, args.memory_instances) == (
+        20, 1000, 0.05, 100, 2500) and not (args.skip_naive or args.region_concurrency or args.renew_concurrency)
+    out_file = (args.out or (ROOT / "bench" / "results.json" if default_fleet else BUILD / "results.json")).resolve()
+    BUILD.mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
+
+    fleet = BenchFleet(regions=args.regions, instances_per_region=args.instances)
+    bounds = fleet.lower_bounds()
+    start, end = window(datetime.now(timezone.utc))
+    events = {"scan": {"expired_start": start, "expired_end": end},
+              "renew": {"expired_start": start, "expired_end": end, "dry_run": False},
+              "audit": {"fix": True, "dry_run": False}}
+    print(f"fleet: {fleet.regions} regions x {fleet.instances_per_region} = {fleet.total} prepaid instances, "
+          f"{fleet.expiring_per_region}/region expiring, {fleet.drift_per_region}/region drifting; emulator latency "
+          f"{args.latency * 1000:g} ms, rate limit {args.rate_limit:g} calls/s per action", flush=True)
+
+    results: dict[str, Any] = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine(),
+        "python": platform.python_version(),
+        "settings": {"regions": fleet.regions, "instances_per_region": fleet.instances_per_region,
+                     "expiring_per_region": fleet.expiring_per_region, "drift_per_region": fleet.drift_per_region,
+                     "latency_s": args.latency, "rate_limit_per_action": args.rate_limit,
+                     "region_concurrency": args.region_concurrency or "default",
+                     "renew_concurrency": args.renew_concurrency or "default"},
+        "jobs": {job: {"lower_bound": bounds[job]} for job in JOBS},
+    }
+    emulator = EmulatorProcess(fleet.regions, fleet.instances_per_region, args.latency, args.rate_limit)
+    try:
+        for job in JOBS:
+            run = run_ours(emulator, fleet, job, events, args)
+            results["jobs"][job]["ours"] = figures(run, bounds[job], args.rate_limit)
+            print(f"  ours  {job:5} {run['wall_s']:8.2f} s  {run['api_calls']}", flush=True)
+        results["round_trip"] = {"latency_ms": args.latency * 1000, "with_latency": run_probe(emulator, "rtt", 30)}
+    finally:
+        emulator.stop()
+
+    if not args.skip_naive:
+        emulator = EmulatorProcess(fleet.regions, fleet.instances_per_region, args.latency, args.rate_limit)
+        try:
+            for job in JOBS:
+                run = run_naive(emulator, fleet, job, start, end)
+                results["jobs"][job]["naive"] = figures(run, bounds[job], args.rate_limit)
+                results["jobs"][job]["naive_over_ours"] = round(run["wall_s"] / results["jobs"][job]["ours"]["wall_s"],
+                                                                1)
+                print(f"  naive {job:5} {run['wall_s']:8.2f} s  {run['api_calls']}", flush=True)
+        finally:
+            emulator.stop()
+        ours_total = sum(results["jobs"][job]["ours"]["wall_s"] for job in JOBS)
+        naive_total = sum(results["jobs"][job]["naive"]["wall_s"] for job in JOBS)
+        results["totals"] = {"ours_s": round(ours_total, 2), "naive_s": round(naive_total, 2),
+                             "naive_over_ours": round(naive_total / ours_total, 1)}
+
+    if args.memory_instances:
+        big = BenchFleet(regions=args.regions, instances_per_region=args.memory_instances)
+        emulator = EmulatorProcess(big.regions, big.instances_per_region, args.latency, args.rate_limit)
+        try:
+            memory = {"instances": big.total, "jobs": {}}
+            for job in ("scan", "audit"):
+                run = run_ours(emulator, big, job, events, args)
+                memory["jobs"][job] = figures(run, big.lower_bounds()[job], args.rate_limit)
+                print(f"  ours  {job:5} {run['wall_s']:8.2f} s  at {big.total} instances, peak RSS "
+                      f"{run['peak_rss_mb']} MB", flush=True)
+            results["memory"] = memory
+        finally:
+            emulator.stop()
+
+    probe_emulator = EmulatorProcess(1, 100, 0.0, None)
+    try:
+        results["round_trip"]["no_latency"] = run_probe(probe_emulator, "rtt", 200)
+    finally:
+        probe_emulator.stop()
+    if args.import_runs:
+        results["cold_import"] = run_json([sys.executable, str(ROOT / "bench" / "probes.py"), "imports", "--runs",
+                                           str(args.import_runs)], child_env({}))
+
+    results["bench_seconds"] = round(time.monotonic() - began, 1)
+    results["targets"] = targets(results)
+    table = render_table(results)
+    print("\n" + table)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out_file.relative_to(ROOT)}")
+    if default_fleet:
+        update_readme(README, table)
+        print(f"updated the Performance table in {README.relative_to(ROOT)}")
+    return 0 if all(check["met"] for check in results["targets"].values()) else 1
+
+
+def run_probe(emulator: EmulatorProcess, probe: str, samples: int) -> dict[str, Any]:
+    region = BenchFleet(regions=1).region_ids[0]  # every benchmark fleet has this region
+    env = child_env({**emulator.credentials_env(), "BENCH_REGION": region})
+    out = run_json([sys.executable, str(ROOT / "bench" / "probes.py"), probe, "--samples", str(samples)], env)
+    emulator.take_calls()
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The fewest API calls, counted exactly (by us in ``api_calls`` and by the emulator): never timed.
+
+A list of n costs ceil(n/100) pages (an empty one still costs one call); auto-renew settings are read
+100 ids a call, fixed 100 ids a call; renew-batch's re-check of what the owner chose costs one call per
+100 candidates, never one per instance.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+LATER = datetime.now(timezone.utc) + timedelta(days=60)
+
+
+def soon(n: int) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(days=1, minutes=n)
+
+
+def emulator_calls(emulator) -> dict[str, int]:
+    return dict(sorted(emulator.calls_by_action().items()))
+
+
+@pytest.mark.parametrize("expiring", [0, 100, 250])
+def test_scan_reads_ceil_n_over_100_pages(run, emulator, expiring):
+    for n in range(expiring):
+        emulator.add_instance("cn-hangzhou", expired_time=soon(n))
+    emulator.add_instance("cn-hangzhou", expired_time=LATER)  # outside the window: not listed at all
+    result = run("scan-expiring")
+    assert result["count"] == expiring
+    assert result["api_calls"] == {"DescribeInstances": max(1, math.ceil(expiring / 100))}
+    assert emulator_calls(emulator) == result["api_calls"]
+
+
+def test_scan_costs_one_page_per_region_in_parallel(run, env, emulator):
+    regions = ("cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1")
+    env["REGIONS"] = ",".join(regions)
+    for region in regions:
+        emulator.add_instance(region, expired_time=soon(1))
+    result = run("scan-expiring")
+    assert result["count"] == 4 and result["api_calls"] == {"DescribeInstances": 4}
+
+
+def test_audit_reads_attributes_in_pages_of_100_and_fixes_in_groups_of_100(run, emulator):
+    drifted = {emulator.add_instance("cn-hangzhou", expired_time=LATER) for _ in range(150)}
+    for _ in range(100):
+        emulator.add_instance("cn-hangzhou", expired_time=LATER, auto_renew_enabled=True, duration=1)
+    result = run("audit-autorenew", {"fix": True, "dry_run": False})
+    assert {row["instance_id"] for row in result["fixed"]} == drifted
+    # 250 prepaid: 3 pages, 3 attribute reads of ≤100 ids; 150 drifted: 2 fixes of ≤100 ids.
+    assert result["api_calls"] == {
+        "DescribeInstanceAutoRenewAttribute": 3, "DescribeInstances": 3, "ModifyInstanceAutoRenewAttribute": 2,
+    }
+    assert emulator_calls(emulator) == result["api_calls"]
+    groups = [c.params["InstanceId"].split(",") for c in emulator.calls
+              if c.action == "ModifyInstanceAutoRenewAttribute"]
+    assert sorted(len(group) for group in groups) == [50, 100]  # a full group first, the rest at the end
+
+
+def test_renew_rechecks_owner_choices_per_100_not_per_instance(run, emulator):
+    ids = {emulator.add_instance("cn-hangzhou", expired_time=soon(n)) for n in range(150)}
+    result = run("renew-batch", {"dry_run": False, "max_instances": 1000})
+    assert {row["instance_id"] for row in result["renewed"]} == ids
+    # 2 pages of candidates, 2 auto-renew reads of ≤100 ids, then one RenewInstance each — no
+    # DescribeInstances per instance before renewing it (the documented sample's pattern).
+    assert result["api_calls"] == {
+        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2, "RenewInstance": 150,
+    }
+    assert emulator_calls(emulator) == result["api_calls"]
