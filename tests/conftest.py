@@ -33,6 +33,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_notification_ledger(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no reminders "already sent today" (the ledger lives under /tmp otherwise)."""
+    monkeypatch.setenv("NOTIFY_STATE_DIR", str(tmp_path_factory.mktemp("notified")))
+
+
+@pytest.fixture(autouse=True)
 def _reliability_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[ledger.Watch]:
     from ecs_renewal import errors, logs
     from ecs_renewal.notify.dingtalk import DingTalkNotifier

@@ -25,6 +25,10 @@ from .timeutil import format_minute
 TOKEN_PREFIX = "ecsrenew-"  # ASCII, and the whole token stays under the API's 64 characters
 
 
-def renewal_client_token(instance_id: str, expired_time: datetime, period: int, period_unit: str) -> str:
-    material = f"{instance_id}|{format_minute(expired_time)}|{period}|{period_unit}"
+def renewal_client_token(
+    instance_id: str, expired_time: datetime, period: int | None, period_unit: str | None,
+    expected_renew_day: int | None = None,
+) -> str:
+    terms = f"day{expected_renew_day}" if expected_renew_day is not None else f"{period}|{period_unit}"
+    material = f"{instance_id}|{format_minute(expired_time)}|{terms}"
     return TOKEN_PREFIX + hashlib.sha256(material.encode("ascii")).hexdigest()[:48]

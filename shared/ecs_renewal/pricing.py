@@ -46,6 +46,7 @@ class PriceBook:
         self._caller = caller
         self._cache: dict[tuple[str, str, int, str], tuple[float, str] | None] = {}
         self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, str, int, str], threading.Lock] = {}
 
     def price(self, instance: Instance, terms: RenewalTerms) -> tuple[float, str] | None:
         """(amount, currency) for renewing this instance on these terms, or None when unknown."""
@@ -56,12 +57,11 @@ class PriceBook:
             return None
         key = (instance.region, instance.instance_type, *query)
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        found = self._ask(instance, *query, None)
-        with self._lock:
-            self._cache[key] = found
-        return found
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:  # one call per key even when many threads ask at once
+            if key not in self._cache:
+                self._cache[key] = self._ask(instance, *query, None)
+            return self._cache[key]
 
     def _ask(
         self, instance: Instance, period: int | None, unit: str | None, day: int | None

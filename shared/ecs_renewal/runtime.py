@@ -133,10 +133,26 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
     orders = [r["order_id"] for r in result.get("renewed", []) if r.get("order_id")]
     if orders:
         line["order_ids"] = orders
-    if "cap_exceeded" in result:
-        line["cap_exceeded"] = result["cap_exceeded"]
+    for key in ("cap_exceeded", "budget_exceeded", "estimated_cost"):
+        if key in result:
+            line[key] = result[key]
     line["api_calls"] = result.get("api_calls", {})
     return line
+
+
+def _unreported_reminders(result: dict[str, Any], environ: Mapping[str, str]) -> tuple[dict[str, Any], Any, Any]:
+    """For a scan: only the (instance, tier) reminders not already sent today — a replay or a manual
+    re-run does not repeat the digest. Other jobs report every run as it is."""
+    if result.get("job") != "scan-expiring" or not result.get("expiring"):
+        return result, None, None
+    from .notify.ledger import NotificationLedger, reminder_key
+
+    ledger = NotificationLedger(environ.get("NOTIFY_STATE_DIR") or None)
+    day = (result.get("window") or {}).get("start", "")[:10]
+    keys = {row["instance_id"]: reminder_key(row["instance_id"], row.get("tier"), day) for row in result["expiring"]}
+    fresh = ledger.unseen(keys.values())
+    rows = [row for row in result["expiring"] if keys[row["instance_id"]] in fresh]
+    return {**result, "expiring": rows, "count": len(rows)}, fresh, ledger
 
 
 def _alert(result: dict[str, Any], environ: Mapping[str, str], log: JsonLogger) -> None:
@@ -151,9 +167,14 @@ def _alert(result: dict[str, Any], environ: Mapping[str, str], log: JsonLogger) 
         # shared_budget: runs in one warm instance (a replay, the next function) share the 20/minute limit.
         notifier = DingTalkNotifier(webhook, environ.get("DINGTALK_SECRET", "").strip() or None, logger=log,
                                     shared_budget=True)
-        messages = messages_for_result(result)
+        to_report, reminders, ledger = _unreported_reminders(result, environ)
+        messages = messages_for_result(to_report)
         sent = notifier.send_all(messages)
         result["alerts"] = {"messages": len(messages), "sent": sent}
+        if reminders is not None:
+            result["alerts"]["already_reported"] = len(result.get("expiring", [])) - len(to_report["expiring"])
+            if sent == len(messages):
+                ledger.remember(reminders)
     except Exception as error:  # noqa: BLE001 - an alert problem is logged, never raised
         log.error("alert_failed", error=type(error).__name__, message=str(error)[:200])
         result["alerts"] = {"messages": 0, "sent": 0, "error": type(error).__name__}

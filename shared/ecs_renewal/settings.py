@@ -85,6 +85,12 @@ class Settings:
     sts_endpoint: str | None = None
     assume_role_arn: str | None = None
     renew_auto_renewing: bool = False
+    max_cost: float | None = None
+    accounts: tuple[str, ...] | None = None
+    shard: dict[str, Any] | None = None
+    tag_names: Any = None  # tag_rules.TagNames: which tags carry per-instance rules
+    alert_tiers: tuple[int, ...] = (30, 15, 7, 3, 1)
+    time_zone: str = "Asia/Shanghai"
     ignored_keys: tuple[str, ...] = field(default=())
 
 
@@ -178,8 +184,36 @@ def _tag(value: str) -> TagMatcher | None:
     return TagMatcher(key.strip(), tag_value.strip() if sep else None)
 
 
+def _money(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN != NaN
+        raise ValueError("must be a number (the account's currency)")
+    if not 0 <= value <= 1e9:
+        raise ValueError(f"must be from 0 to 1e9, got {value}")
+    return float(value)
+
+
+def _env_money(value: str) -> float:
+    try:
+        return _money(float(value.strip()))
+    except ValueError as error:
+        raise ValueError(str(error) if "must" in str(error) else f"must be a number, got {value!r}") from None
+
+
+def _shard(value: Any) -> dict[str, Any]:
+    """A shard marker set by a coordinator (see fanout.py): its presence means "never fan out again"."""
+    if not isinstance(value, dict) or set(value) != {"index", "of", "coordinator"}:
+        raise ValueError("must be an object with index, of and coordinator")
+    index, of, coordinator = value["index"], value["of"], value["coordinator"]
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (index, of)) or not 1 <= index <= of <= 10_000:
+        raise ValueError("index and of must be whole numbers with 1 <= index <= of")
+    if not isinstance(coordinator, str) or not 1 <= len(coordinator) <= 128:
+        raise ValueError("coordinator must be a request id")
+    return dict(value)
+
+
 _regions = _id_list(REGION_RE, "region id", MAX_REGIONS)
 _instance_ids = _id_list(INSTANCE_ID_RE, "instance id", MAX_INSTANCE_IDS)
+_account_ids = _id_list(re.compile(r"^\d{5,20}$"), "account id (digits, as a string)", 500)
 _window_days = _int_in(1, 365)
 _period = _int_in(1, 60)
 _max_instances = _int_in(1, 10_000)
@@ -199,17 +233,21 @@ _KEYS: dict[str, tuple[Callable[[Any], Any], str | None, Callable[[str], Any] | 
     "expected_auto_renew": (_bool, "EXPECTED_AUTO_RENEW", _env_bool, True),
     "duration": (_one_of(AUTO_RENEW_DURATIONS), "AUTO_RENEW_DURATION", _env_int(_one_of(AUTO_RENEW_DURATIONS)), 1),
     "fix": (_bool, "AUTO_RENEW_FIX", _env_bool, False),
+    "max_cost": (_money, "MAX_COST", _env_money, None),
+    "accounts": (_account_ids, None, None, None),
+    "shard": (_shard, None, None, None),
 }
 EVENT_KEYS = tuple(_KEYS)
 
 # Which keys each job reads; others are accepted (one payload may serve several functions) but reported.
+_EVERY_JOB = {"regions", "dry_run", "accounts", "shard"}
 JOB_KEYS = {
-    "scan-expiring": {"regions", "window_days", "expired_start", "expired_end", "dry_run"},
-    "renew-batch": {
-        "regions", "window_days", "expired_start", "expired_end", "dry_run",
-        "instance_ids", "period", "period_unit", "max_instances",
+    "scan-expiring": _EVERY_JOB | {"window_days", "expired_start", "expired_end"},
+    "renew-batch": _EVERY_JOB | {
+        "window_days", "expired_start", "expired_end", "instance_ids", "period", "period_unit", "max_instances",
+        "max_cost",
     },
-    "audit-autorenew": {"regions", "dry_run", "instance_ids", "expected_auto_renew", "duration", "fix"},
+    "audit-autorenew": _EVERY_JOB | {"instance_ids", "expected_auto_renew", "duration", "fix"},
 }
 
 
@@ -275,6 +313,9 @@ def build_settings(
     now: datetime | None = None,
 ) -> Settings:
     """Validate the whole event and the environment it falls back on; return the run's settings."""
+    from .tag_rules import TagNames  # here, not at the top: tag_rules itself reads RENEW_PERIODS from this module
+    from .tiers import parse_tiers
+
     if job not in JOBS:
         raise ValueError(f"unknown job {job!r}")
     overrides = parse_event(event)
@@ -303,6 +344,8 @@ def build_settings(
         raise InvalidEventError("regions", "is missing: set the event key or the REGIONS environment variable")
     _check_renew_period(values, overrides)
     window = _window(values, overrides, now or utc_now())
+    if job == "renew-batch" and values["instance_ids"] is None:
+        _check_window_fits_period(values, overrides, window)
 
     return Settings(
         job=job,
@@ -322,6 +365,12 @@ def build_settings(
         sts_endpoint=_env_endpoint(environ, "STS_ENDPOINT"),
         assume_role_arn=_env_role_arn(environ),
         renew_auto_renewing=_env_flag(environ, "RENEW_AUTO_RENEWING"),
+        max_cost=values["max_cost"],
+        accounts=values["accounts"],
+        shard=values["shard"],
+        tag_names=TagNames.from_environ(environ),
+        alert_tiers=parse_tiers(environ),
+        time_zone=_env_time_zone(environ),
         ignored_keys=tuple(sorted(k for k in overrides if k not in JOB_KEYS[job])),
     )
 
@@ -334,6 +383,27 @@ def _check_renew_period(values: dict[str, Any], overrides: Mapping[str, Any]) ->
         key = "period" if "period" in overrides or "period_unit" not in overrides else "period_unit"
         allowed = ", ".join(map(str, RENEW_PERIODS[unit]))
         raise InvalidEventError(key, f"period {period} is not renewable in {unit}s (allowed: {allowed})")
+
+
+# The shortest a renewal can extend an expiry by: a month is at least 28 days.
+_UNIT_DAYS = {"Month": 28, "Week": 7}
+
+
+def _check_window_fits_period(values: dict[str, Any], overrides: Mapping[str, Any], window: Window) -> None:
+    """A renewed instance must leave the window, or the next run (or a replay) renews it again."""
+    period_days = values["period"] * _UNIT_DAYS[values["period_unit"]]
+    if window.end - window.start <= timedelta(days=period_days):
+        return
+    problem = (f"the {(window.end - window.start).days}-day window is longer than one renewal "
+               f"({values['period']} {values['period_unit']}, at least {period_days} days): a renewed instance "
+               "would still be in the window and be renewed again by the next run")
+    if "period" in overrides or "period_unit" in overrides:
+        raise InvalidEventError("period", problem)
+    if "expired_start" in overrides:
+        raise InvalidEventError("expired_end", problem)
+    if "window_days" in overrides:
+        raise InvalidEventError("window_days", problem)
+    raise InvalidSettingError("WINDOW_DAYS", problem)
 
 
 def _window(values: dict[str, Any], overrides: Mapping[str, Any], now: datetime) -> Window:
@@ -351,6 +421,18 @@ def _window(values: dict[str, Any], overrides: Mapping[str, Any], now: datetime)
         return Window(start, end)
     begin = floor_minute(now)
     return Window(begin, begin + timedelta(days=values["window_days"]))
+
+
+def _env_time_zone(environ: Mapping[str, str]) -> str:
+    """Where people read the alerts: expiry times are shown in this zone (default Asia/Shanghai)."""
+    name = environ.get("ALERT_TIMEZONE", "").strip() or "Asia/Shanghai"
+    from .timeutil import zone
+
+    try:
+        zone(name)
+    except ValueError as error:
+        raise InvalidSettingError("ALERT_TIMEZONE", str(error)) from None
+    return name
 
 
 def _env_flag(environ: Mapping[str, str], name: str) -> bool:
@@ -397,7 +479,7 @@ DEFAULT_MAX_QPS = 20.0
 DEFAULT_REGION_CONCURRENCY = 16  # most fleets' regions in one wave; Alibaba Cloud has about 30
 DEFAULT_RENEW_CONCURRENCY = 8
 MAX_CONCURRENCY = 64
-_ACTION_RE = re.compile(r"^[A-Z][A-Za-z]{2,63}$")
+_ACTION_PATTERN = r"^[A-Z][A-Za-z]{2,63}$"  # compiled only when ECS_MAX_QPS names an action
 
 
 @dataclass(frozen=True)
@@ -435,7 +517,7 @@ def _max_qps(text: str) -> tuple[float, tuple[tuple[str, float], ...]]:
     default, by_action = DEFAULT_MAX_QPS, {}
     for part in (p.strip() for p in text.split(",") if p.strip()):
         action, sep, number = part.rpartition("=")
-        if sep and not _ACTION_RE.match(action.strip()):
+        if sep and not re.match(_ACTION_PATTERN, action.strip()):
             raise InvalidSettingError("ECS_MAX_QPS", f"{action.strip()!r} is not an API action name")
         try:
             rate = float(number)

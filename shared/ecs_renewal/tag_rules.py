@@ -62,6 +62,13 @@ class RenewalTerms:
     expected_renew_day: int | None = None
     from_tags: bool = False
 
+    @property
+    def min_days(self) -> int:
+        """The least an expiry moves: a month is at least 28 days; a unified-day renewal is taken as a month."""
+        if self.expected_renew_day is not None:
+            return 28
+        return (self.period or 0) * (7 if self.unit == "Week" else 28)
+
     def describe(self) -> str:
         if self.expected_renew_day is not None:
             return f"to day {self.expected_renew_day}"

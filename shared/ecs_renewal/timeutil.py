@@ -51,3 +51,20 @@ def is_placeholder_expiry(moment: datetime) -> bool:
 
 def days_until(moment: datetime, now: datetime) -> float:
     return (moment - now) / timedelta(days=1)
+
+
+# Fixed offsets for the zones operators use most, for a runtime without the tz database.
+_FIXED_ZONES = {"Asia/Shanghai": 8, "Asia/Hong_Kong": 8, "Asia/Singapore": 8, "Asia/Tokyo": 9, "UTC": 0}
+
+
+def zone(name: str):  # -> tzinfo
+    """A tzinfo for an IANA zone name; ValueError when unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # here: only runs that show local times need it
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass  # no tz database on this runtime: fall back to a fixed offset we know
+    if name in _FIXED_ZONES:
+        return timezone(timedelta(hours=_FIXED_ZONES[name]), name)
+    raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)")

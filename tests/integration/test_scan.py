@@ -15,8 +15,10 @@ def test_reads_every_page_past_100(run, emulator):
     result = run("scan-expiring", WINDOW)
     assert result["count"] == 250 and len(result["expiring"]) == 250
     assert len({row["instance_id"] for row in result["expiring"]}) == 250
-    # ceil(250 / 100) pages, no more: the API's maximum page size is used.
-    assert result["api_calls"] == {"DescribeInstances": 3}
+    # ceil(250 / 100) pages, no more: the API's maximum page size is used. The auto-renew status is read
+    # 100 ids a call, and one price serves every instance of a type.
+    assert result["api_calls"] == {"DescribeInstances": 3, "DescribeInstanceAutoRenewAttribute": 3,
+                                   "DescribeRenewalPrice": 1}
     assert result["errors"] == []
 
 
@@ -60,3 +62,34 @@ def test_results_are_sorted_by_expiry_then_region(run, env, emulator):
     early = emulator.add_instance("cn-shanghai", expired_time=START + timedelta(days=1))
     result = run("scan-expiring", WINDOW)
     assert [row["instance_id"] for row in result["expiring"]] == [early, late]
+
+
+def test_rows_carry_tier_owner_auto_renew_price_and_the_run_its_cost(run, env, emulator):
+    env["ALERT_TIMEZONE"] = "Asia/Shanghai"
+    now = datetime.now(timezone.utc)
+    urgent = emulator.add_instance("cn-hangzhou", expired_time=now + timedelta(hours=20), tags={"owner": "13800138000"},
+                                   instance_type="ecs.g7.large")
+    weekly = emulator.add_instance("cn-hangzhou", expired_time=now + timedelta(days=7), auto_renew_enabled=True,
+                                   duration=1, renewal_status="AutoRenewal", instance_type="ecs.g7.large")
+    weekly_row_expiry = emulator.instance(weekly).visible_expired_time
+    result = run("scan-expiring", {"window_days": 7})
+    rows = {row["instance_id"]: row for row in result["expiring"]}
+    assert (rows[urgent]["tier"], rows[urgent]["owner"], rows[urgent]["auto_renew"]) == (1, "13800138000", "Normal")
+    assert rows[weekly]["tier"] == 7 and rows[weekly]["auto_renew"] == "AutoRenewal"
+    assert rows[urgent]["expires_local"].endswith("CST") and weekly_row_expiry
+    assert rows[urgent]["price"] == rows[weekly]["price"] and rows[urgent]["currency"] == "CNY"
+    assert result["estimated_cost"]["amount"] == round(2 * rows[urgent]["price"], 2)
+    assert result["api_calls"]["DescribeRenewalPrice"] == 1  # same region, type and terms: one question
+
+
+def test_the_digest_mentions_owners_and_is_not_repeated_the_same_day(run, env, emulator):
+    env.update(DINGTALK_WEBHOOK=emulator.dingtalk.webhook_url, DINGTALK_SECRET=emulator.dingtalk.secret)
+    now = datetime.now(timezone.utc)
+    emulator.add_instance("cn-hangzhou", expired_time=now + timedelta(days=2), tags={"owner": "13800138000"})
+    first = run("scan-expiring")
+    assert first["alerts"]["sent"] == 1
+    message = emulator.dingtalk.messages[0]
+    assert message["at"]["atMobiles"] == ["13800138000"] and "@13800138000" in message["markdown"]["text"]
+    again = run("scan-expiring")  # a replay, or a re-run by hand: the same reminder is not sent twice
+    assert again["alerts"] == {"messages": 0, "sent": 0, "already_reported": 1}
+    assert len(emulator.dingtalk.messages) == 1

@@ -2,7 +2,8 @@
 
 A list of n costs ceil(n/100) pages (an empty one still costs one call); auto-renew settings are read
 100 ids a call, fixed 100 ids a call; renew-batch's re-check of what the owner chose costs one call per
-100 candidates, never one per instance.
+100 candidates, never one per instance; a renewal price is asked once per region, instance type and
+period, never per instance.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ def test_scan_reads_ceil_n_over_100_pages(run, emulator, expiring):
     emulator.add_instance("cn-hangzhou", expired_time=LATER)  # outside the window: not listed at all
     result = run("scan-expiring")
     assert result["count"] == expiring
-    assert result["api_calls"] == {"DescribeInstances": max(1, math.ceil(expiring / 100))}
+    # The scan reads the owners' auto-renew choice (100 ids a call) and one price per instance type.
+    details = {"DescribeInstanceAutoRenewAttribute": math.ceil(expiring / 100), "DescribeRenewalPrice": 1}
+    assert result["api_calls"] == {"DescribeInstances": max(1, math.ceil(expiring / 100)),
+                                   **(details if expiring else {})}
     assert emulator_calls(emulator) == result["api_calls"]
 
 
@@ -40,7 +44,8 @@ def test_scan_costs_one_page_per_region_in_parallel(run, env, emulator):
     for region in regions:
         emulator.add_instance(region, expired_time=soon(1))
     result = run("scan-expiring")
-    assert result["count"] == 4 and result["api_calls"] == {"DescribeInstances": 4}
+    assert result["count"] == 4 and result["api_calls"] == {
+        "DescribeInstances": 4, "DescribeInstanceAutoRenewAttribute": 4, "DescribeRenewalPrice": 4}
 
 
 def test_audit_reads_attributes_in_pages_of_100_and_fixes_in_groups_of_100(run, emulator):
@@ -66,6 +71,7 @@ def test_renew_rechecks_owner_choices_per_100_not_per_instance(run, emulator):
     # 2 pages of candidates, 2 auto-renew reads of ≤100 ids, then one RenewInstance each — no
     # DescribeInstances per instance before renewing it (the documented sample's pattern).
     assert result["api_calls"] == {
-        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2, "RenewInstance": 150,
+        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2, "DescribeRenewalPrice": 1,
+        "RenewInstance": 150,
     }
     assert emulator_calls(emulator) == result["api_calls"]

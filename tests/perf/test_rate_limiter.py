@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 
@@ -40,7 +41,7 @@ def most_in_any_second(times: list[float]) -> int:
 
 
 def test_never_more_than_the_limit_in_any_second_and_close_to_it_over_time():
-    rl, clock = limiter(100)
+    rl, _ = limiter(100)
     sent = [rl.acquire("RenewInstance") for _ in range(2000)]
     assert sent == sorted(sent)
     assert most_in_any_second(sent) <= 95  # 95 %: the rest absorbs jitter on the way to the server
@@ -49,12 +50,12 @@ def test_never_more_than_the_limit_in_any_second_and_close_to_it_over_time():
 
 
 def test_a_burst_after_a_pause_then_pacing_without_echoes():
-    rl, clock = limiter(100)
+    rl, _ = limiter(100)
     first = [rl.acquire("DescribeInstances") for _ in range(20)]
     assert first == [first[0]] * 20  # a fifth of a second's worth at once
     rest = [rl.acquire("DescribeInstances") for _ in range(300)]
     assert rest[0] > first[-1]  # then paced
-    gaps = [b - a for a, b in zip(rest, rest[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(rest)]
     assert min(gaps) > 0.009  # the burst does not come back each second once the window is full
 
 

@@ -117,6 +117,22 @@ def valid_events(draw: st.DrawFn) -> dict[str, Any]:
         event["period_unit"] = unit
     if shape == "both" or (shape == "period" and unit == "Month"):
         event["period"] = period
+    return _fit_window_to_period(event)
+
+
+def _fit_window_to_period(event: dict[str, Any]) -> dict[str, Any]:
+    """renew-batch refuses a window longer than one renewal (the instance would be renewed again); a
+    valid event keeps it within, so the same event is valid for every function."""
+    if "instance_ids" in event:
+        return event
+    unit, period = event.get("period_unit", "Month"), event.get("period", 1)
+    longest = timedelta(days=period * (7 if unit == "Week" else 28))
+    if "expired_start" in event:
+        start = datetime.strptime(event["expired_start"], MINUTE)
+        end = min(datetime.strptime(event["expired_end"], MINUTE), start + longest)
+        event["expired_end"] = end.strftime(MINUTE)
+    else:
+        event["window_days"] = min(event.get("window_days", 7), longest.days)
     return event
 
 

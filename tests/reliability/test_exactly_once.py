@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 
+from ecs_renewal.errors import InvalidEventError
 from ecs_renewal.gateway.client import Caller, ClientFactory
 from ecs_renewal.gateway.ecs import EcsGateway
 from ecs_renewal.gateway.retry import RetryPolicy
@@ -266,15 +267,12 @@ def test_limit_a_renewal_by_hand_is_invisible_to_the_token(run, emulator):
     assert emulator.renewal_count(instance_id) == 2  # by hand, then ours: ECS cannot tell us apart
 
 
-@pytest.mark.renewals_allowed(2)
-def test_limit_a_window_longer_than_the_period_renews_again_once_the_expiry_is_visible(run, emulator):
-    """Limit: with window_days 30 and 1-week renewals, a replay after the visibility delay still finds the
-    instance in the window (2 + 7 = 9 days) and renews it again. Keep the period longer than the window."""
+def test_a_window_longer_than_the_period_is_refused_before_any_call(run, emulator):
+    """With window_days 30 and 1-week renewals, a renewed instance (2 + 7 = 9 days) would still be in the
+    window, and a replay after the visibility delay — or the next night — would renew it again. Refused."""
     (instance_id,) = fleet(emulator, 1)
-    event = {"dry_run": False, "window_days": 30, "period": 1, "period_unit": "Week"}
-    run("renew-batch", event)
-    run("renew-batch", event)  # inside the visibility delay: safe
-    assert emulator.renewal_count(instance_id) == 1
-    time.sleep(VISIBLE)
-    run("renew-batch", event)
-    assert emulator.renewal_count(instance_id) == 2
+    emulator.reset_calls()
+    with pytest.raises(InvalidEventError) as caught:
+        run("renew-batch", {"dry_run": False, "window_days": 30, "period": 1, "period_unit": "Week"})
+    assert caught.value.key == "period" and "renewed again" in str(caught.value)
+    assert emulator.calls == [] and emulator.renewal_count(instance_id) == 0

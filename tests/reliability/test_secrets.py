@@ -136,12 +136,12 @@ def test_dingtalk_failures_log_the_host_never_the_token_or_signing_secret(run, e
     monkeypatch.setattr(notifier, "_BACKOFF_BASE_SECONDS", 0.01)
     emulator.add_instance("cn-hangzhou", expired_time=soon())
     dingtalk.fail_next(2, errcode=-1, errmsg=f"busy {emulator.dingtalk.webhook_url}")  # an echoing robot
-    run("scan-expiring")
+    run("renew-batch")  # reports every run (a scan digest would not repeat)
     env["DINGTALK_SECRET"] = "SEC" + "0" * 64  # a wrong secret: sign not match
-    run("scan-expiring")
+    run("renew-batch")
     dingtalk.delay = 0.5  # and a robot that answers too late
     env["DINGTALK_SECRET"] = emulator.dingtalk.secret
-    run("scan-expiring")
+    run("renew-batch")
     failures = [r for r in log_records(log_lines) if r["event"].startswith("dingtalk message not")]
     assert len(failures) >= 2 and all(r["host"] == "127.0.0.1" for r in failures)
     text = log_lines.getvalue()

@@ -36,6 +36,10 @@ def attributes(*pairs: tuple[str, str]) -> dict:
     return {"InstanceRenewAttributes": {"InstanceRenewAttribute": rows}, "TotalCount": len(rows)}
 
 
+PRICE = {"PriceInfo": {"Price": {"OriginalPrice": 361.0, "DiscountPrice": 0.0, "TradePrice": 361.0,
+                                  "Currency": "CNY"}, "Rules": {"Rule": []}}}
+
+
 def listing(*instances: dict) -> dict:
     return {"Instances": {"Instance": list(instances)}, "NextToken": ""}
 
@@ -46,12 +50,16 @@ def test_dry_run_lists_and_calls_nothing_that_costs_money(acs_stub):
                                   tags=[{"TagKey": "renewal", "TagValue": "manual"}])))
     acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {"InstanceId": "i-bp1aaaaaaaaa"},
                           attributes(("i-bp1aaaaaaaaa", "Normal")))
+    acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": "i-bp1aaaaaaaaa", "Period": "1", "PriceUnit": "Month"},
+                          PRICE)
     result = run_job("renew-batch", b"", CONTEXT, environ=ENV)
     assert [r["instance_id"] for r in result["renewed"]] == ["i-bp1aaaaaaaaa"]
     assert result["renewed"][0]["order_id"] is None
     assert result["skipped"] == [{"instance_id": "i-bp1bbbbbbbbb", "region": "cn-hangzhou",
                                   "reason": "excluded by tag renewal=manual"}]
-    assert [action for action, _, _ in acs_stub.calls] == ["DescribeInstances", "DescribeInstanceAutoRenewAttribute"]
+    assert [action for action, _, _ in acs_stub.calls] == [
+        "DescribeInstances", "DescribeInstanceAutoRenewAttribute", "DescribeRenewalPrice"]  # reads only
+    assert result["estimated_cost"] == {"amount": 361.0, "currency": "CNY", "priced": 1, "unknown": 0}
 
 
 def test_owner_choices_are_skipped_with_their_reason(acs_stub):
@@ -59,6 +67,7 @@ def test_owner_choices_are_skipped_with_their_reason(acs_stub):
                                                            raw("i-bp1cccccccccc")))
     acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(
         ("i-bp1aaaaaaaaa", "NotRenewal"), ("i-bp1bbbbbbbbb", "AutoRenewal"), ("i-bp1cccccccccc", "Normal")))
+    acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": "i-bp1cccccccccc"}, PRICE)
     acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1cccccccccc"}, {"OrderId": "7"})
     result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)
     assert [r["instance_id"] for r in result["renewed"]] == ["i-bp1cccccccccc"]
@@ -71,6 +80,7 @@ def test_a_replayed_invocation_sends_the_same_client_token(acs_stub):
     for _ in range(2):  # the first run, then Function Compute's replay before the new expiry is visible
         acs_stub.add_response("DescribeInstances", {}, listing(raw("i-bp1aaaaaaaaa")))
         acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(("i-bp1aaaaaaaaa", "Normal")))
+        acs_stub.add_response("DescribeRenewalPrice", {}, PRICE)
         acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1aaaaaaaaa", "ClientToken": token},
                               {"OrderId": "900"})
     orders = [run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)["renewed"][0]["order_id"]
@@ -112,6 +122,54 @@ def test_a_region_error_is_reported_and_the_next_region_still_runs(acs_stub):
                               region="cn-hangzhou")
     acs_stub.add_response("DescribeInstances", {"InstanceChargeType": ANY}, listing(raw("i-bp1ccccccccc")),
                           region="cn-beijing")
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(("i-bp1ccccccccc", "AutoRenewal")))
+    acs_stub.add_response("DescribeRenewalPrice", {}, PRICE)
     result = run_job("scan-expiring", b"", CONTEXT, environ={"REGIONS": "cn-hangzhou,cn-beijing"})
     assert result["errors"] == [{"region": "cn-hangzhou", "code": "Forbidden.RAM", "message": "no permission"}]
     assert [r["instance_id"] for r in result["expiring"]] == ["i-bp1ccccccccc"]
+    row = result["expiring"][0]
+    assert (row["auto_renew"], row["price"], row["tier"]) == ("AutoRenewal", 361.0, 3)  # 2 days left → ≤ 3 days
+
+
+def _three_candidates(acs_stub, tags=None):
+    ids = [f"i-bp1{n:09d}" for n in range(3)]
+    acs_stub.add_response("DescribeInstances", {}, listing(*(raw(i, InstanceType="ecs.g7.large",
+                                                                 tags=list(tags or [])) for i in ids)))
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(*((i, "Normal") for i in ids)))
+    return ids
+
+
+def test_price_cache_costs_one_call_per_type_and_the_budget_blocks_the_run(acs_stub):
+    _three_candidates(acs_stub)
+    acs_stub.add_response("DescribeRenewalPrice", {"Period": "1", "PriceUnit": "Month"}, PRICE)  # once for 3
+    result = run_job("renew-batch", b'{"dry_run": false, "max_cost": 1000}', CONTEXT, environ=ENV)
+    assert result["renewed"] == []
+    assert result["budget_exceeded"]["amount"] == 1083.0 and result["budget_exceeded"]["max_cost"] == 1000.0
+    assert "RenewInstance" not in [action for action, _, _ in acs_stub.calls]
+
+
+def test_an_unknown_price_blocks_a_run_with_a_budget(acs_stub):
+    _three_candidates(acs_stub)
+    acs_stub.add_server_error("DescribeRenewalPrice", "Forbidden.RAM", http_status=403)  # final: not retried
+    result = run_job("renew-batch", b'{"dry_run": false, "max_cost": 100000}', CONTEXT, environ=ENV)
+    assert result["renewed"] == [] and result["budget_exceeded"]["unknown"] == 3
+
+
+def test_tagged_terms_are_followed_and_bad_tags_are_skips(acs_stub):
+    ids = [f"i-bp1{n:09d}" for n in range(3)]
+    tagged = [
+        raw(ids[0], tags=[{"TagKey": "renewal-period", "TagValue": "3"}]),
+        raw(ids[1], tags=[{"TagKey": "renewal-day", "TagValue": "15"}]),
+        raw(ids[2], tags=[{"TagKey": "renewal-period", "TagValue": "ten"}]),
+    ]
+    acs_stub.add_response("DescribeInstances", {}, listing(*tagged))
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(*((i, "Normal") for i in ids)))
+    acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[0], "Period": "3"}, PRICE)
+    acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[1], "ExpectedRenewDay": "15"}, PRICE)
+    acs_stub.add_response("RenewInstance", {"InstanceId": ids[0], "Period": "3", "PeriodUnit": "Month"},
+                          {"OrderId": "1"})
+    acs_stub.add_response("RenewInstance", {"InstanceId": ids[1], "ExpectedRenewDay": "15"}, {"OrderId": "2"})
+    result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)
+    assert [(r["instance_id"], r["terms"]) for r in result["renewed"]] == [(ids[0], "3 Months"), (ids[1], "to day 15")]
+    assert "Period" not in acs_stub.calls[-1][1]  # ExpectedRenewDay and Period are exclusive
+    assert [(s["instance_id"], "not a whole number" in s["reason"]) for s in result["skipped"]] == [(ids[2], True)]

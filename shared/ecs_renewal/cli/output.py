@@ -12,15 +12,15 @@ EXIT_FAILED = 1  # an instance or a region failed, or the safety cap stopped the
 EXIT_BAD_INPUT = 2  # invalid flags, event, settings or credentials: nothing was called
 EXIT_INTERRUPTED = 130  # Ctrl-C, the shell's convention (128 + SIGINT)
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "html")  # html: scan-expiring's self-contained page
 
 # Per job: the lists that make its result, in order, each with the columns a person wants to read.
 SECTIONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "scan-expiring": (
-        ("expiring", ("instance_id", "instance_name", "region", "expired_time", "days_left", "status")),
+        ("expiring", ("instance_id", "instance_name", "region", "expired_time", "days_left", "auto_renew", "price")),
     ),
     "renew-batch": (
-        ("renewed", ("instance_id", "region", "expired_time", "order_id")),
+        ("renewed", ("instance_id", "region", "expired_time", "terms", "price", "order_id")),
         ("skipped", ("instance_id", "region", "reason")),
         ("failed", ("instance_id", "region", "code", "message")),
     ),
@@ -35,8 +35,20 @@ ERROR_COLUMNS = ("region", "code", "message")
 MAX_CELL = 60
 
 
+def html_page(result: Mapping[str, Any]) -> str:
+    """The expiry report (timeline + table); for jobs other than the scan, the JSON in a page."""
+    from ..report.html import render_expiry_report
+    from ..timeutil import zone
+
+    if result.get("job") != "scan-expiring":
+        raise SystemExit("--format html is for scan: it draws what is coming")
+    tz_name = str(result.get("time_zone") or "UTC")
+    return render_expiry_report(dict(result), tz=zone(tz_name), tz_name=tz_name)
+
+
 def exit_status(result: Mapping[str, Any]) -> int:
-    failed = result.get("failed") or result.get("errors") or result.get("cap_exceeded")
+    failed = (result.get("failed") or result.get("errors") or result.get("cap_exceeded")
+              or result.get("budget_exceeded"))
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -45,6 +57,8 @@ def render(result: Mapping[str, Any], fmt: str, out: TextIO) -> None:
         out.write(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     elif fmt == "csv":
         write_csv(result, out)
+    elif fmt == "html":
+        out.write(html_page(result))
     else:
         out.write(table(result))
 

@@ -100,13 +100,21 @@ class EcsGateway:
     # --- changing (each of these changes state or costs money) ---------------------------------------
 
     def renew_instance(
-        self, region: str, instance_id: str, *, period: int, period_unit: str, client_token: str
+        self, region: str, instance_id: str, *, period: int | None, period_unit: str | None, client_token: str,
+        expected_renew_day: int | None = None,
     ) -> str:
-        """Renew one instance; returns the order id. The ClientToken makes every retry the same order."""
+        """Renew one instance; returns the order id. The ClientToken makes every retry the same order.
+
+        Either ``period``/``period_unit`` or ``expected_renew_day`` (the account's unified expiry day):
+        the API refuses both at once.
+        """
         request = RenewInstanceRequest()
         request.set_InstanceId(instance_id)
-        request.set_Period(period)
-        request.set_PeriodUnit(period_unit)
+        if expected_renew_day is not None:
+            request.set_ExpectedRenewDay(expected_renew_day)
+        else:
+            request.set_Period(period)
+            request.set_PeriodUnit(period_unit)
         request.set_ClientToken(client_token)
         body = self.caller.call(request, region=region)
         return str(body.get("OrderId", ""))

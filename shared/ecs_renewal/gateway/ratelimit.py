@@ -23,7 +23,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 PACING_SHARE = 0.95  # the rest absorbs jitter between our send and the server's count
 BURST_SHARE = 0.2  # calls that may go at once after a pause (a fifth of a second's worth)
@@ -33,18 +32,22 @@ RECOVERY_PER_SECOND = 0.05  # of the configured limit: from a cut to 80 % back t
 FLOOR_SHARE = 0.05  # AIMD never goes below this share of the configured limit
 
 
-@dataclass
 class _Lane:
-    configured: float
-    limit: float
-    tokens: float
-    updated: float  # when ``tokens`` was true; may lie in the future (the last reservation)
-    recovered_at: float
-    cut_at: float = float("-inf")
-    sent: deque[float] = field(default_factory=deque)
-    waited: float = 0.0
-    calls: int = 0
-    throttled: int = 0
+    """One action's pacing state (guarded by the limiter's lock)."""
+
+    __slots__ = ("calls", "configured", "cut_at", "limit", "recovered_at", "sent", "throttled", "tokens",
+                 "updated", "waited")
+
+    def __init__(self, configured: float, now: float) -> None:
+        self.configured = self.limit = configured
+        self.tokens = max(1.0, configured * BURST_SHARE)  # a lane starts with its burst
+        self.updated = now  # when ``tokens`` was true; may lie in the future (the last reservation)
+        self.recovered_at = now
+        self.cut_at = float("-inf")
+        self.sent: deque[float] = deque()  # send times of the last ``window_cap`` calls
+        self.waited = 0.0
+        self.calls = 0
+        self.throttled = 0
 
     @property
     def rate(self) -> float:
@@ -138,9 +141,7 @@ class RateLimiter:
             configured = float(self._limit_for(action))
             if configured <= 0:
                 raise ValueError(f"the rate limit for {action} must be positive, got {configured}")
-            lane = _Lane(configured, configured, tokens=max(1.0, configured * BURST_SHARE), updated=now,
-                         recovered_at=now)
-            self._lanes[action] = lane
+            lane = self._lanes[action] = _Lane(configured, now)
         return lane
 
     @staticmethod

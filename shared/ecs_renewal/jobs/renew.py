@@ -19,8 +19,12 @@ from ..errors import ApiError
 from ..gateway.models import Instance
 from ..idempotency import renewal_client_token
 from ..policy import TagPolicy, renewal_skip_reason
+from ..pricing import PriceBook, estimate
+from ..tag_rules import RenewalTerms, renewal_terms
 from .base import JobContext, base_result, bounded_map, finish, per_region, region_error
 from .scan import expiring_instances
+
+Plan = tuple[Instance, RenewalTerms]
 
 AUTO_RENEWING = "auto-renew is on: the platform renews it (from 9 days before expiry)"
 OWNER_CHOICE_REASONS = {
@@ -73,16 +77,55 @@ def run(ctx: JobContext) -> dict[str, Any]:
         else:
             selected.append(instance)
     selected = _respect_owner_choices(ctx, selected, result)
+    plan = _terms_from_tags(ctx, selected, result)
 
-    if len(selected) > settings.max_instances:
-        result["cap_exceeded"] = {"candidates": len(selected), "max_instances": settings.max_instances}
-        ctx.log.error("cap_exceeded", candidates=len(selected), max_instances=settings.max_instances)
-        return finish(ctx, result)
+    if len(plan) > settings.max_instances:
+        result["cap_exceeded"] = {"candidates": len(plan), "max_instances": settings.max_instances}
+        ctx.log.error("cap_exceeded", candidates=len(plan), max_instances=settings.max_instances)
+        return _sorted(finish(ctx, result))
 
-    _renew_all(ctx, selected, result)
+    prices = _prices(ctx, plan)
+    cost = estimate((instance.instance_id, prices[instance.instance_id]) for instance, _ in plan)
+    result["estimated_cost"] = cost.as_dict()
+    if settings.max_cost is not None and (cost.unknown or cost.total > settings.max_cost):
+        # The second safety cap: over budget, or a price we cannot know, renews nothing.
+        result["budget_exceeded"] = {**cost.as_dict(), "max_cost": settings.max_cost,
+                                     "unknown_instances": sorted(cost.unknown)[:20]}
+        ctx.log.error("budget_exceeded", **result["budget_exceeded"])
+        return _sorted(finish(ctx, result))
+
+    _renew_all(ctx, plan, prices, result)
+    return _sorted(finish(ctx, result))
+
+
+def _sorted(result: dict[str, Any]) -> dict[str, Any]:
     for key in ("renewed", "skipped", "failed"):
         result[key].sort(key=lambda row: (row["region"] or "", row["instance_id"]))
-    return finish(ctx, result)
+    return result
+
+
+def _terms_from_tags(ctx: JobContext, selected: list[Instance], result: dict[str, Any]) -> list[Plan]:
+    """Each instance's renewal terms: the run's, or its own tags'. An unusable tag is a skip, not a guess."""
+    settings = ctx.settings
+    window_days = (settings.window.end - settings.window.start).days if settings.instance_ids is None else 0
+    plan: list[Plan] = []
+    for instance in selected:
+        terms = renewal_terms(instance.tags, settings.tag_names, settings.period, settings.period_unit)
+        if isinstance(terms, RenewalTerms) and terms.from_tags and window_days > terms.min_days:
+            terms = (f"tagged terms ({terms.describe()}) are shorter than the {window_days}-day window: it would be "
+                     "renewed again by the next run; tag a longer period or use a shorter window")
+        if isinstance(terms, str):
+            result["skipped"].append({"instance_id": instance.instance_id, "region": instance.region, "reason": terms})
+        else:
+            plan.append((instance, terms))
+    return plan
+
+
+def _prices(ctx: JobContext, plan: list[Plan]) -> dict[str, tuple[float, str] | None]:
+    """DescribeRenewalPrice, cached by region + type + terms: a few calls for a whole fleet."""
+    book = PriceBook(ctx.gateway.caller)
+    found = bounded_map(lambda item: book.price(*item), plan, ctx.throughput.renew_concurrency)
+    return {instance.instance_id: price for (instance, _), price in zip(plan, found, strict=True)}
 
 
 def _by_region(instances: list[Instance]) -> dict[str, list[Instance]]:
@@ -92,12 +135,16 @@ def _by_region(instances: list[Instance]) -> dict[str, list[Instance]]:
     return grouped
 
 
-def _renew_all(ctx: JobContext, selected: list[Instance], result: dict[str, Any]) -> None:
+def _renew_all(
+    ctx: JobContext, plan: list[Plan], prices: dict[str, tuple[float, str] | None], result: dict[str, Any]
+) -> None:
     """Regions in parallel; within each, RENEW_CONCURRENCY renewals in flight. Never raises."""
-    grouped = _by_region(selected)
+    grouped: dict[str, list[Plan]] = {}
+    for item in plan:
+        grouped.setdefault(item[0].region, []).append(item)
 
     def renew_region(region: str) -> None:
-        bounded_map(lambda instance: _renew_one(ctx, instance, result), grouped[region],
+        bounded_map(lambda item: _renew_one(ctx, *item, prices.get(item[0].instance_id), result), grouped[region],
                     ctx.throughput.renew_concurrency)
 
     bounded_map(renew_region, list(grouped), ctx.throughput.region_concurrency)
@@ -136,16 +183,22 @@ def _respect_owner_choices(ctx: JobContext, selected: list[Instance], result: di
     return kept
 
 
-def _renew_one(ctx: JobContext, instance: Instance, result: dict[str, Any]) -> None:
+def _renew_one(
+    ctx: JobContext, instance: Instance, terms: RenewalTerms, price: tuple[float, str] | None, result: dict[str, Any]
+) -> None:
     """Renew (or, in a dry run, list) one instance; its failure lands in ``failed`` and never raises."""
     settings = ctx.settings
-    token = renewal_client_token(instance.instance_id, instance.expired_time, settings.period, settings.period_unit)
+    token = renewal_client_token(instance.instance_id, instance.expired_time, terms.period, terms.unit,
+                                 terms.expected_renew_day)
     entry: dict[str, Any] = {
         "instance_id": instance.instance_id,
         "region": instance.region,
         "expired_time": instance.expired_time_text,
         "order_id": None,
         "client_token": token,
+        "terms": terms.describe(),
+        "price": price[0] if price else None,
+        "currency": price[1] if price else None,
     }
     if settings.dry_run:
         result["renewed"].append(entry)
@@ -153,8 +206,8 @@ def _renew_one(ctx: JobContext, instance: Instance, result: dict[str, Any]) -> N
         return
     try:
         entry["order_id"] = ctx.gateway.renew_instance(
-            instance.region, instance.instance_id,
-            period=settings.period, period_unit=settings.period_unit, client_token=token,
+            instance.region, instance.instance_id, period=terms.period, period_unit=terms.unit,
+            expected_renew_day=terms.expected_renew_day, client_token=token,
         )
     except Exception as error:  # noqa: BLE001 - one instance's failure must not stop the others
         code = error.code if isinstance(error, ApiError) else type(error).__name__
@@ -167,5 +220,4 @@ def _renew_one(ctx: JobContext, instance: Instance, result: dict[str, Any]) -> N
         return
     result["renewed"].append(entry)
     ctx.log.info("renewed", instance_id=instance.instance_id, region=instance.region,
-                 order_id=entry["order_id"], client_token=token, period=settings.period,
-                 period_unit=settings.period_unit)
+                 order_id=entry["order_id"], client_token=token, terms=entry["terms"], price=entry["price"])

@@ -273,9 +273,41 @@ def _renewed_line(item: Mapping[str, Any]) -> str:
     line = (
         f"- {_text(item.get('instance_id'))} · {_text(item.get('region'))} · expiry {_text(item.get('expired_time'))}"
     )
+    if item.get("terms"):
+        line += f" · {item['terms']}"
+    if item.get("price") is not None:
+        line += f" · {item['price']:,.2f} {_text(item.get('currency'), '')}".rstrip()
     if item.get("order_id"):
         line += f" · order {item['order_id']}"
     return line
+
+
+def _cost_lines(result: Mapping[str, Any]) -> list[str]:
+    cost = result.get("estimated_cost") or {}
+    if cost.get("amount") is None or not (cost.get("priced") or cost.get("unknown")):
+        return []
+    unknown = f" ({cost['unknown']} with no price available)" if cost.get("unknown") else ""
+    return [f"- Estimated cost: {cost['amount']:,.2f} {_text(cost.get('currency'), '')}{unknown}".rstrip()]
+
+
+def _budget_exceeded_message(result: Mapping[str, Any], budget: Mapping[str, Any]) -> Message:
+    job = "renew-batch"
+    currency = _text(budget.get("currency"), "")
+    amount, limit, unknown = budget.get("amount") or 0, budget.get("max_cost") or 0, budget.get("unknown") or 0
+    reason = (f"estimated {amount:,.2f} {currency} is over the budget of {limit:,.2f} {currency}".replace("  ", " ")
+              if amount > limit else f"{unknown} prices could not be determined, so the cost is unknown")
+    headline = f"Nothing was renewed: {reason}"
+    advice = [
+        "",
+        "The budget (max_cost / MAX_COST) is a second safety cap. These instances still expire. To proceed:",
+        "",
+        "1. Renew them by hand in the ECS console, or",
+        "2. raise `max_cost` deliberately for one run, or renew a subset with `instance_ids`.",
+    ]
+    if budget.get("unknown_instances"):
+        advice.append(f"Without a price: {', '.join(map(str, budget['unknown_instances']))}")
+    title = _title(job, "NOTHING renewed, over budget" if amount > limit else "NOTHING renewed, cost unknown")
+    return Message(title=title, text=truncate_utf8(_header(result, job, headline, advice), MAX_MESSAGE_BYTES))
 
 
 def _cap_exceeded_message(result: Mapping[str, Any], cap: Mapping[str, Any]) -> Message:
@@ -304,8 +336,12 @@ def _renew_messages(result: Mapping[str, Any]) -> list[Message]:
     cap = result.get("cap_exceeded")
     dry_run = bool(result.get("dry_run"))
     messages = []
+    budget = result.get("budget_exceeded")
     if cap:
         messages.append(_cap_exceeded_message(result, cap))
+    if budget:
+        messages.append(_budget_exceeded_message(result, budget))
+        cap = cap or budget  # the budget message already explains why nothing was renewed
     # Skipped-only runs still get a message (people want to know why nothing was renewed), except when
     # the cap message already explains it.
     if renewed or (skipped and not cap):
@@ -319,7 +355,7 @@ def _renew_messages(result: Mapping[str, Any]) -> list[Message]:
         else:
             headline, summary = f"Renewed {count}{length}", f"renewed {len(renewed)}"
         heading = ("Would renew:" if dry_run else "Renewed:") if renewed else ""
-        header = _header(result, job, headline, _skipped_summary(skipped), heading)
+        header = _header(result, job, headline, [*_cost_lines(result), *_skipped_summary(skipped)], heading)
         messages += split_into_messages(_title(job, summary), header, [_renewed_line(i) for i in renewed])
     messages += _failure_messages(result, job, "failed to renew")
     return messages
