@@ -51,7 +51,7 @@ def fc_context(credentials: Any = None, *, request_id: str = "test-request", tim
     return SimpleNamespace(
         request_id=request_id,
         credentials=creds,
-        function=SimpleNamespace(name="test", handler="index.handler", memory=256, timeout=timeout),
+        function=SimpleNamespace(name=None, handler="index.handler", memory=256, timeout=timeout),
         region="cn-hangzhou",
         account_id="1234567890123456",
     )
@@ -59,6 +59,9 @@ def fc_context(credentials: Any = None, *, request_id: str = "test-request", tim
 
 def invoke(function: str, event: Any = None, context: Any = None) -> dict[str, Any]:
     """Call the handler with the event as bytes (what FC passes), unless it is already bytes/str."""
+    function_info = getattr(context, "function", None)
+    if function_info is not None and getattr(function_info, "name", "") is None:
+        function_info.name = function  # as in Function Compute: the context names the function invoked
     payload = event if isinstance(event, (bytes, str)) or event is None else json.dumps(event).encode()
     payload = payload if payload is not None else b""
     after = [hook(function, payload) for hook in INVOKE_HOOKS]

@@ -8,24 +8,18 @@ and qualifier come from the environment (``DESCRIPTION``, the command's ``--help
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
 import os
 import sys
-import urllib.parse
-from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
+from ..gateway.fc import DEFAULT_SERVICE, fc2_client, fc_endpoint
+from ..gateway.fc import fc2_logging_silenced as _fc2_logging_silenced
 from .jobs import COMMANDS, bad_input, read_event_file
 from .output import EXIT_FAILED, EXIT_OK, FORMATS, exit_status, render
 
 FUNCTIONS = tuple(job for job, _ in COMMANDS.values())
-DEFAULT_SERVICE = "default"
-DEFAULT_REGION = "cn-hangzhou"  # s.yaml's default vars.region
 DEFAULT_TIMEOUT = 960  # renew-batch's 900 s timeout, plus the time to get there and back
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DESCRIPTION = """Call a deployed function through Function Compute (aliyun-fc2, FC 2.0 API) and show its result.
 Exit status: 0 the function answered cleanly, 1 it reported failures or the call failed, 2 bad input.
 
@@ -79,10 +73,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     import fc2  # only now: it pulls in requests and websocket-client
 
-    client = fc2.Client(
-        endpoint=endpoint, accessKeyID=credentials.access_key_id, accessKeySecret=credentials.access_key_secret,
-        securityToken=credentials.security_token or "", Timeout=args.timeout,  # None would crash fc2
-    )
+    client = fc2_client(credentials, endpoint, args.timeout)
     service = args.service or environ.get("FC_SERVICE_NAME", "").strip() or DEFAULT_SERVICE
     qualifier = args.qualifier or environ.get("FC_QUALIFIER", "").strip() or None
     headers = {"x-fc-invocation-type": "Async" if args.asynchronous else "Sync"}
@@ -110,45 +101,6 @@ def check_event(function: str, payload: bytes) -> None:
     from ..settings import build_settings
 
     build_settings(function, payload, {"REGIONS": "cn-hangzhou"})
-
-
-def fc_endpoint(environ: Mapping[str, str], region: str | None = None) -> str:
-    from ..errors import InvalidSettingError
-
-    override = environ.get("FC_ENDPOINT", "").strip().rstrip("/")
-    if override:
-        url = urllib.parse.urlsplit(override)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise InvalidSettingError("FC_ENDPOINT", "must be a base URL with its scheme, e.g. http://127.0.0.1:18080")
-        if url.scheme == "http" and url.hostname not in LOOPBACK_HOSTS:
-            # The security token travels in a header: plain HTTP only to this machine (the emulator).
-            raise InvalidSettingError("FC_ENDPOINT", "plain http is allowed only for 127.0.0.1/localhost; use https")
-        return override
-    account = (environ.get("FC_ACCOUNT_ID") or environ.get("ALIBABA_CLOUD_ACCOUNT_ID") or "").strip()
-    if not account.isdigit():
-        raise InvalidSettingError("FC_ACCOUNT_ID", "set it to the account id that owns the functions (digits), "
-                                  "or set FC_ENDPOINT")
-    region = (region or environ.get("FC_DEPLOY_REGION") or environ.get("ALIBABA_CLOUD_REGION_ID") or DEFAULT_REGION)
-    return f"https://{account}.{region.strip()}.fc.aliyuncs.com"
-
-
-@contextlib.contextmanager
-def _fc2_logging_silenced() -> Iterator[None]:
-    """aliyun-fc2 logs every error answer on the root logger WITH the request headers, security token
-    included (``fc2/client.py``); Python would print that to stderr. Drop fc2's records while it runs."""
-    import fc2
-
-    fc2_dir = str(Path(fc2.__file__).resolve().parent)
-
-    def not_from_fc2(record: logging.LogRecord) -> bool:
-        return not str(Path(record.pathname).resolve()).startswith(fc2_dir)
-
-    root = logging.getLogger()
-    root.addFilter(not_from_fc2)
-    try:
-        yield
-    finally:
-        root.removeFilter(not_from_fc2)
 
 
 def _failed(error: Any, service: str) -> int:
