@@ -12,8 +12,10 @@ whatever machine builds. They are installed once into a cache folder (``build/.d
 while requirements.txt is unchanged) and copied into each function's folder.
 
 Left out, because no handler imports it: tests, the emulator, ``ecs_renewal/cli`` and ``__main__``,
-``aliyun-fc2`` (the CLI's ``invoke`` only), console scripts, ``__pycache__`` (a .pyc compiled here would
+console scripts, ``__pycache__`` (a .pyc compiled here would
 not match the target's Python anyway), and the ~1,000 aliyunsdkecs request modules the code never imports.
+``aliyun-fc2`` is shipped (only a fan-out coordinator imports it, lazily); it is published as source only,
+so a pure-Python wheel is built from it first.
 
 ``--native`` builds for the running interpreter and platform instead: the packaging tests use it to
 load and run a package in a fresh interpreter on this machine, whose Python may not be the target's.
@@ -43,9 +45,11 @@ TARGET_PYTHON = "3.10"
 TARGET_PLATFORM = "manylinux2014_x86_64"
 
 # Requirements the functions never import: not vendored (name → why).
-NOT_VENDORED = {
-    "aliyun-fc2": "only the command line's `invoke` uses it; no handler imports it",
-}
+NOT_VENDORED: dict[str, str] = {}
+# Pure-Python requirements published only as source: built into a wheel here first (no compiler
+# involved), so the target install can stay --only-binary. aliyun-fc2: the fan-out coordinator's
+# async invocations (imported only when a run fans out).
+SOURCE_ONLY = ("aliyun-fc2",)
 # Parts of the core package that exist for operators, not for Function Compute.
 CORE_EXCLUDED = ("cli", "__main__.py")
 ALWAYS_EXCLUDED = ("__pycache__", "*.pyc")
@@ -87,13 +91,22 @@ def _from_package_imports(text: str) -> Iterable[tuple[str, set[str]]]:
             yield node.module.split(".")[0], names
 
 
+# aliyun-fc2 client methods → the RAM action each one needs.
+FC2_ACTIONS = {"invoke_function": "fc:InvokeFunction"}
+
+
 def api_actions(source_dir: Path = CORE) -> set[str]:
-    """RAM action names (``ecs:RenewInstance``, ``sts:AssumeRole``) of every API call the code can make."""
-    return {
+    """RAM action names (``ecs:RenewInstance``, ``sts:AssumeRole``, ``fc:InvokeFunction``) of every API call
+    the code can make: the SDK request classes it imports, and the aliyun-fc2 client methods it calls."""
+    actions = {
         f"{package.removeprefix('aliyunsdk')}:{action}"
         for package, actions in sdk_requests_used(source_dir).items()
         for action in actions
     }
+    for path in sorted(source_dir.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        actions.update(action for method, action in FC2_ACTIONS.items() if f".{method}(" in text)
+    return actions
 
 
 # --- dependencies ---------------------------------------------------------------------------------------
@@ -135,10 +148,18 @@ def vendor(
         return cache
     staging = cache.with_name(f"{cache.name}.partial-{os.getpid()}")  # two builds at once never share one
     shutil.rmtree(staging, ignore_errors=True)
+    wheelhouse = cache.with_name(".wheels")
+    source_only = [r for r in requirements if _normalise(re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0])
+                   in {_normalise(n) for n in SOURCE_ONLY}]
+    if source_only:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
+                        "--wheel-dir", str(wheelhouse), *source_only], check=True)
     command = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
         "--only-binary=:all:", "--target", str(staging), *requirements,
     ]
+    if source_only:
+        command += ["--find-links", str(wheelhouse)]
     if python_version or platform:
         command += ["--implementation", "cp", "--python-version", python_version or TARGET_PYTHON,
                     "--platform", platform or TARGET_PLATFORM]

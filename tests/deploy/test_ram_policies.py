@@ -21,7 +21,7 @@ from tests.deploy.serverless_yaml import render
 
 RAM = ROOT / "ram"
 POLICY_FILES = ("function-role-policy.json", "function-role-assume-policy.json", "target-account-role-policy.json",
-                "fc-trust-policy.json", "target-account-trust-policy.json")
+                "fc-trust-policy.json", "target-account-trust-policy.json", "function-role-fanout-policy.json")
 ROLE_ARN = re.compile(r"^acs:ram::(\d+|[A-Z_]+_ACCOUNT_ID):role/[\w.@-]+$")
 INSTANCE_RESOURCE = re.compile(r"^acs:ecs:[a-z0-9*-]+:[0-9*]+:instance/\*$")
 
@@ -57,7 +57,8 @@ def test_every_document_is_there_and_allows_only() -> None:
 
 
 def test_the_function_role_may_call_exactly_what_the_code_calls(code_actions: set[str]) -> None:
-    granted = actions_of(load("function-role-policy.json")) | actions_of(load("function-role-assume-policy.json"))
+    granted = (actions_of(load("function-role-policy.json")) | actions_of(load("function-role-assume-policy.json"))
+               | actions_of(load("function-role-fanout-policy.json")))
     missing, unused = sorted(code_actions - granted), sorted(granted - code_actions)
     assert granted == code_actions, f"missing: {missing}, unused: {unused}"
 
@@ -104,3 +105,10 @@ def test_the_reading_of_the_code_follows_lazy_imports_and_module_imports(tmp_pat
         "from aliyunsdkecs.request.v20140526 import StopInstanceRequest\n"
     )
     assert package.api_actions(tmp_path) == {"ecs:DescribeRegions", "ecs:StopInstance"}
+
+
+def test_fan_out_may_invoke_only_the_three_functions(s_yaml: dict[str, Any]) -> None:
+    (statement,) = load("function-role-fanout-policy.json")["Statement"]
+    assert as_list(statement["Action"]) == ["fc:InvokeFunction"]
+    names = sorted(resource["props"]["functionName"] for resource in s_yaml["resources"].values())
+    assert sorted(r.rsplit("/", 1)[1] for r in as_list(statement["Resource"])) == names
