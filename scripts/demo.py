@@ -20,6 +20,7 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from ecs_emulator import Emulator, FleetSpec  # noqa: E402
 from ecs_renewal import logs  # noqa: E402
+from ecs_renewal.cli.output import html_page  # noqa: E402
 from tests.handlers import PROJECT_ENV, fc_context, invoke  # noqa: E402
 
 REGIONS = ("cn-hangzhou", "cn-shanghai", "ap-southeast-1")
@@ -72,7 +73,7 @@ def main() -> int:
         os.environ.update({
             "REGIONS": ",".join(REGIONS), "ECS_ENDPOINT": emu.url, "STS_ENDPOINT": emu.url,
             "DINGTALK_WEBHOOK": emu.dingtalk.webhook_url, "DINGTALK_SECRET": emu.dingtalk.secret,
-            "MAX_RENEWALS": "100",
+            "MAX_RENEWALS": "100", "NOTIFY_STATE_DIR": str(LOG_FILE.parent / "demo-notified"),
         })
         print(f"{DIM}Settings: REGIONS={os.environ['REGIONS']} WINDOW_DAYS=7 (default) MAX_RENEWALS=100 "
               f"RENEW_EXCLUDE_TAG=renewal=manual (default). Handler logs: {LOG_FILE.relative_to(ROOT)}{RESET}")
@@ -89,6 +90,15 @@ def main() -> int:
               f"{scan['window']['end']} (UTC).")
         table(scan["expiring"], ["instance_id", "instance_name", "region", "expired_time", "days_left"])
         print(counts(scan, "expiring"))
+        cost = scan["estimated_cost"]
+        print(f"   Estimated renewal cost: {cost['amount']:,.2f} {cost['currency'] or ''} "
+              f"({cost['priced']} priced, {cost['unknown']} unknown).")
+        tiers = Counter(row["tier"] for row in scan["expiring"])
+        print("   By reminder tier: " + ", ".join(f"≤{t}d: {tiers[t]}" for t in sorted(t for t in tiers if t)))
+        html = ROOT / "build" / "expiries.html"
+        html.write_text(html_page(scan), encoding="utf-8")
+        print(f"   The same as a page (timeline + table): {html.relative_to(ROOT)} — "
+              "also `python -m ecs_renewal scan --format html`.")
 
         heading(2, "renew-batch, dry run (the default): what would be renewed")
         dry = run("renew-batch")
@@ -99,6 +109,11 @@ def main() -> int:
         print(counts(dry, "renewed", "skipped", "failed"))
 
         heading(3, 'renew-batch for real ({"dry_run": false})')
+        short = dry["renewed"][0]["instance_id"]
+        # One renewal answered "balance too low" by the emulator, to show what a failure looks like.
+        emu.faults.add(action="RenewInstance", kind="error", status=403, instance_id=short, times=None,
+                       code="InvalidAccountStatus.NotEnoughBalance", message="The account balance is insufficient.")
+        print(f"   {DIM}(the emulator is told to refuse {short}: balance too low){RESET}")
         real = run("renew-batch", {"dry_run": False})
         print(f"   {GREEN}renewed {len(real['renewed'])}{RESET} for 1 month each; "
               "order ids are in the result and the log.")
@@ -136,17 +151,25 @@ def main() -> int:
         print(f"   drift: {len(again['drift'])} {'(all fixed)' if not again['drift'] else ''}")
 
         heading(8, f"DingTalk: the {len(emu.dingtalk.messages)} messages the group robot received (signed)")
+        shown_failure = False
         for message in emu.dingtalk.messages:
             body = message.get("markdown") or {}
-            print(f"   {YELLOW}■ {body.get('title', message.get('msgtype'))}{RESET}")
+            title = body.get("title", message.get("msgtype"))
+            print(f"   {YELLOW}■ {title}{RESET}")
+            is_failure = "FAILED" in title and not shown_failure
+            if not (is_failure or "expiring" in title):
+                continue
+            shown_failure = shown_failure or is_failure
             lines = [line for line in body.get("text", "").splitlines() if line.strip()]
-            for line in lines[:5]:
-                print(f"     {line[:110]}")
-            if len(lines) > 5:
-                print(f"     {DIM}... {len(lines) - 5} more lines{RESET}")
+            for line in lines[:14]:
+                print(f"     {line[:150]}")
+            if len(lines) > 14:
+                print(f"     {DIM}... {len(lines) - 14} more lines{RESET}")
+        print(f"   {DIM}(the replay in step 4 reported again: renew-batch reports every run; the scan's digest "
+              f"is not repeated for the same instance and tier on the same day){RESET}")
 
         logs.set_stream(None)
-        problems = twice or not same or real["failed"] or again["drift"]
+        problems = twice or not same or [f["instance_id"] for f in real["failed"]] != [short] or again["drift"]
     print(f"\n{BOLD}Done in {time.monotonic() - started:.1f} s.{RESET} Next: `make test`, and README.md for "
           "configuration and deployment.")
     return 1 if problems else 0

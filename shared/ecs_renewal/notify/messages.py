@@ -128,7 +128,7 @@ def _context_lines(result: Mapping[str, Any]) -> list[str]:
     window = result.get("window") or {}
     if window.get("start") or window.get("end"):
         lines.append(f"- Window: {_text(window.get('start'))} → {_text(window.get('end'))} (UTC)")
-    if result.get("dry_run"):
+    if result.get("dry_run") and result.get("job") != "scan-expiring":  # a scan never changes anything
         lines.append("- Mode: DRY RUN, nothing was changed")
     return lines
 

@@ -75,7 +75,7 @@ def render_expiry_report(
         f"<header><h1>{escape(title)}</h1>",
         f'<p class="sub">Prepaid instances whose subscription ends in the window, in {escape(", ".join(regions))}. '
         f"Times in {escape(tz_name)}.</p></header>",
-        _figures(rows, cost, result),
+        _figures(rows, cost, result, tz),
         '<section class="chart" aria-label="Expiry timeline"><h2>Timeline</h2>',
         _timeline_svg(rows, start, end, tz, colours, tiers),
         _legend(colours),
@@ -91,9 +91,9 @@ def render_expiry_report(
     return "\n".join(parts)
 
 
-def _figures(rows: list[dict[str, Any]], cost: dict[str, Any], result: dict[str, Any]) -> str:
-    soonest = min((r["expired_time"] for r in rows), default=None)
-    soonest = soonest.replace("T", " ").rstrip("Z") + " UTC" if soonest else None
+def _figures(rows: list[dict[str, Any]], cost: dict[str, Any], result: dict[str, Any], tz: Any) -> str:
+    first = min((r["expired_time"] for r in rows), default=None)
+    soonest = f"{parse_minute(first).astimezone(tz):%Y-%m-%d %H:%M}" if first else None
     amount = cost.get("amount")
     currency = cost.get("currency") or ""
     cost_text = f"{amount:,.2f} {currency}".strip() if amount is not None else "—"
