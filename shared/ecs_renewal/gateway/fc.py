@@ -45,7 +45,9 @@ def fc_endpoint(environ: Mapping[str, str], region: str | None = None) -> str:
 
 
 def service_and_qualifier(environ: Mapping[str, str]) -> tuple[str, str | None]:
-    return (environ.get("FC_SERVICE_NAME", "").strip() or DEFAULT_SERVICE,
+    # FANOUT_SERVICE_NAME: inside Function Compute, where user variables may not start with FC_.
+    service = environ.get("FC_SERVICE_NAME", "").strip() or environ.get("FANOUT_SERVICE_NAME", "").strip()
+    return (service or DEFAULT_SERVICE,
             environ.get("FC_QUALIFIER", "").strip() or None)
 
 
