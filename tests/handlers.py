@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
+
+from ecs_renewal.settings import ENVIRONMENT_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew")
@@ -17,18 +20,9 @@ _loaded: dict[str, ModuleType] = {}
 # called with (function, payload) before the handler runs and returns a callback for (result, error).
 INVOKE_HOOKS: list[Callable[[str, Any], Callable[[Any, BaseException | None], None]]] = []
 
-# Every environment variable the project reads: cleared before each test so the host cannot leak in.
-PROJECT_ENV = (
-    "REGIONS", "WINDOW_DAYS", "DRY_RUN", "RENEW_PERIOD", "RENEW_PERIOD_UNIT", "MAX_RENEWALS",
-    "EXPECTED_AUTO_RENEW", "AUTO_RENEW_DURATION", "AUTO_RENEW_FIX", "RENEW_INCLUDE_TAG", "RENEW_EXCLUDE_TAG",
-    "ECS_ENDPOINT", "STS_ENDPOINT", "ASSUME_ROLE_ARN", "DINGTALK_WEBHOOK", "DINGTALK_SECRET",
-    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
-    "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ECS_READ_TIMEOUT", "RENEW_AUTO_RENEWING",
-    "ECS_MAX_QPS", "REGION_CONCURRENCY", "RENEW_CONCURRENCY",
-    "MAX_COST", "ALERT_TIERS", "ALERT_TIMEZONE", "TAG_RENEWAL_PERIOD", "TAG_RENEWAL_UNIT", "TAG_RENEWAL_DAY",
-    "TAG_OWNER", "ACCOUNTS", "ACCOUNTS_FILE", "SHARD_SIZE", "FC_ENDPOINT", "FC_SERVICE_NAME", "FC_QUALIFIER",
-    "FANOUT_SERVICE_NAME",
-)
+# Every environment variable the project reads, cleared before each test so the host cannot leak in —
+# except the notification ledger's folder, which tests/conftest.py points at a fresh folder per test.
+PROJECT_ENV = tuple(name for name in ENVIRONMENT_VARIABLES if name != "NOTIFY_STATE_DIR")
 
 
 def load_handler(function: str) -> ModuleType:
@@ -75,3 +69,42 @@ def invoke(function: str, event: Any = None, context: Any = None) -> dict[str, A
     for done in after:
         done(result, None)
     return result
+
+
+class LiveEnv(dict):
+    """The function's environment for one test: every change goes to ``os.environ`` through monkeypatch
+    (so it is undone after the test), and the dict shows what the test set."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        super().__init__()
+        self._monkeypatch = monkeypatch
+
+    def __setitem__(self, key: str, value: str) -> None:
+        super().__setitem__(key, value)
+        self._monkeypatch.setenv(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._monkeypatch.delenv(key)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
+def live_env(monkeypatch: Any, **values: str) -> LiveEnv:
+    """A clean function environment: none of the host's project settings, then ``values``."""
+    for name in PROJECT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    env = LiveEnv(monkeypatch)
+    env.update(values)
+    return env
+
+
+def capture_logs(monkeypatch: Any) -> io.StringIO:
+    """The project's JSON log lines go to this buffer for the test."""
+    from ecs_renewal import logs
+
+    stream = io.StringIO()
+    monkeypatch.setattr(logs, "_default_stream", stream)
+    return stream

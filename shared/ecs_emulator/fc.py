@@ -71,19 +71,6 @@ MAX_ASYNC_PAYLOAD = 128 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 
-# What ecs-renewal reads from its environment (tests/handlers.py PROJECT_ENV): cleared for each run
-# unless `environment` sets it, so the host process's values cannot reach a function.
-FUNCTION_SETTINGS = (
-    "REGIONS", "WINDOW_DAYS", "DRY_RUN", "RENEW_PERIOD", "RENEW_PERIOD_UNIT", "MAX_RENEWALS",
-    "EXPECTED_AUTO_RENEW", "AUTO_RENEW_DURATION", "AUTO_RENEW_FIX", "RENEW_INCLUDE_TAG", "RENEW_EXCLUDE_TAG",
-    "ECS_ENDPOINT", "STS_ENDPOINT", "ASSUME_ROLE_ARN", "DINGTALK_WEBHOOK", "DINGTALK_SECRET",
-    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
-    "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ECS_READ_TIMEOUT", "RENEW_AUTO_RENEWING",
-    "ECS_MAX_QPS", "REGION_CONCURRENCY", "RENEW_CONCURRENCY",
-    "MAX_COST", "ALERT_TIERS", "ALERT_TIMEZONE", "TAG_RENEWAL_PERIOD", "TAG_RENEWAL_UNIT", "TAG_RENEWAL_DAY",
-    "TAG_OWNER", "ACCOUNTS", "ACCOUNTS_FILE", "SHARD_SIZE", "FC_ENDPOINT", "FC_SERVICE_NAME", "FC_QUALIFIER",
-    "FANOUT_SERVICE_NAME", "NOTIFY_STATE_DIR",
-)
 
 
 class FcError(Exception):
@@ -332,7 +319,11 @@ class FunctionCompute:
 
     @contextlib.contextmanager
     def _function_environment(self, function: str, context: InvocationContext) -> Iterator[None]:
-        values: dict[str, str | None] = dict.fromkeys(FUNCTION_SETTINGS)
+        # What ecs-renewal reads from its environment: cleared for each run unless `environment` sets it,
+        # so the host process's values cannot reach a function.
+        from ecs_renewal.settings import ENVIRONMENT_VARIABLES
+
+        values: dict[str, str | None] = dict.fromkeys(ENVIRONMENT_VARIABLES)
         values.update({
             "ALIBABA_CLOUD_ACCESS_KEY_ID": context.credentials.access_key_id,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": context.credentials.access_key_secret,

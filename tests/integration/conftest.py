@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from ecs_emulator import Emulator
-from ecs_renewal import logs
-from tests.handlers import PROJECT_ENV, fc_context, invoke
+from tests.handlers import LiveEnv, capture_logs, fc_context, invoke, live_env
 
 pytestmark = pytest.mark.integration
 
@@ -23,34 +22,13 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def log_lines(monkeypatch) -> io.StringIO:
-    stream = io.StringIO()
-    monkeypatch.setattr(logs, "_default_stream", stream)
-    return stream
+    return capture_logs(monkeypatch)
 
 
 @pytest.fixture
-def env(monkeypatch, emulator) -> dict[str, str]:
+def env(monkeypatch, emulator) -> LiveEnv:
     """The function's environment, pointing at the emulator; tests add to it with ``env.update``."""
-    for name in PROJECT_ENV:
-        monkeypatch.delenv(name, raising=False)
-    values: dict[str, str] = {
-        "REGIONS": "cn-hangzhou",
-        "ECS_ENDPOINT": emulator.url,
-        "STS_ENDPOINT": emulator.url,
-    }
-
-    class LiveEnv(dict):
-        def __setitem__(self, key: str, value: str) -> None:
-            super().__setitem__(key, value)
-            monkeypatch.setenv(key, value)
-
-        def update(self, *args: Any, **kwargs: Any) -> None:
-            for key, value in dict(*args, **kwargs).items():
-                self[key] = value
-
-    live = LiveEnv()
-    live.update(values)
-    return live
+    return live_env(monkeypatch, REGIONS="cn-hangzhou", ECS_ENDPOINT=emulator.url, STS_ENDPOINT=emulator.url)
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from ecs_emulator import Emulator
-from ecs_renewal import logs, runtime
+from ecs_renewal import runtime
 from ecs_renewal.gateway.retry import RetryPolicy
-from tests.handlers import PROJECT_ENV, fc_context, invoke
+from tests.handlers import LiveEnv, capture_logs, fc_context, invoke, live_env
 
 BACKOFF_SCALE = 0.02
 MUTATING = ("RenewInstance", "ModifyInstanceAutoRenewAttribute")
@@ -41,9 +41,7 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def log_lines(monkeypatch) -> io.StringIO:
-    stream = io.StringIO()
-    monkeypatch.setattr(logs, "_default_stream", stream)
-    return stream
+    return capture_logs(monkeypatch)
 
 
 def log_records(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -51,29 +49,12 @@ def log_records(stream: io.StringIO) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def env(monkeypatch, emulator) -> dict[str, str]:
+def env(monkeypatch, emulator) -> LiveEnv:
     """The function's environment, pointing at the emulator; tests add to it with ``env.update``."""
-    for name in PROJECT_ENV:
-        monkeypatch.delenv(name, raising=False)
-
-    class LiveEnv(dict):
-        def __setitem__(self, key: str, value: str) -> None:
-            super().__setitem__(key, value)
-            monkeypatch.setenv(key, value)
-
-        def update(self, *args: Any, **kwargs: Any) -> None:
-            for key, value in dict(*args, **kwargs).items():
-                self[key] = value
-
-        def __delitem__(self, key: str) -> None:
-            super().__delitem__(key)
-            monkeypatch.delenv(key)
-
-    live = LiveEnv()
     # ECS_MAX_QPS: the client-side pacing (gateway/ratelimit.py) would otherwise stretch storms of hundreds
     # of calls over many seconds; tests that are about the rate limit set it back.
-    live.update(REGIONS="cn-hangzhou", ECS_ENDPOINT=emulator.url, STS_ENDPOINT=emulator.url, ECS_MAX_QPS="2000")
-    return live
+    return live_env(monkeypatch, REGIONS="cn-hangzhou", ECS_ENDPOINT=emulator.url, STS_ENDPOINT=emulator.url,
+                    ECS_MAX_QPS="2000")
 
 
 @pytest.fixture
