@@ -49,11 +49,21 @@ class BenchFleet:
         return self.regions * self.instances_per_region
 
     def lower_bounds(self) -> dict[str, dict[str, int]]:
-        """The fewest calls each job can make, by action (one region's list can't share a call with another's)."""
+        """The fewest calls each job can make, by action (one region's list can't share a call with another's).
+
+        scan lists the expiring instances and, for its columns, reads their owners' auto-renew choice (100
+        ids a call) and one renewal price per region, instance type and period (the fleet has one type);
+        renew lists them, prices them the same way (its budget cap) and renews each once — its re-check
+        of the owners' choices (100 ids a call) is the overhead the issue allows (≤ 5 %); audit lists
+        every instance, reads every setting 100 ids a call and fixes the drift 100 ids a call.
+        """
         n, expiring, drift = self.instances_per_region, self.expiring_per_region, self.drift_per_region
+        priced = 1 if expiring else 0
         per_region = {
-            "scan": {"DescribeInstances": pages(expiring)},
-            "renew": {"DescribeInstances": pages(expiring), "RenewInstance": expiring},
+            "scan": {"DescribeInstances": pages(expiring),
+                     "DescribeInstanceAutoRenewAttribute": math.ceil(expiring / 100),
+                     "DescribeRenewalPrice": priced},
+            "renew": {"DescribeInstances": pages(expiring), "DescribeRenewalPrice": priced, "RenewInstance": expiring},
             "audit": {
                 "DescribeInstances": pages(n),
                 "DescribeInstanceAutoRenewAttribute": math.ceil(n / 100),

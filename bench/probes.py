@@ -7,9 +7,11 @@ HTTP stack adds; a 40 ms delayed-ACK stall (headers and body in two small writes
 
 ``python bench/probes.py imports --runs N``: each handler's cold import (the handler module, plus the job
 module its first invocation loads) against a bare ``import aliyunsdkcore.client``, each in a fresh
-interpreter, median of N, with byte-code cached as on a deployed function. Also reports which optional
-modules (STS, fc2, the CLI, the emulator, the DingTalk sender, the HTML report) a handler loaded: none
-should be.
+interpreter, with byte-code cached as on a deployed function. Each round runs the bare import and the
+three handlers back to back; the ratio is the median over the rounds of (the round's handler mean ÷ its
+bare import): a shared machine's speed drifts, and what is measured together drifts together. Also
+reports which optional modules (STS, fc2, the CLI, the emulator, the DingTalk sender, the HTML report) a
+handler loaded: none should be.
 """
 
 from __future__ import annotations
@@ -32,16 +34,21 @@ FUNCTIONS = {
 OPTIONAL_MODULES = ("aliyunsdksts", "fc2", "ecs_renewal.gateway.sts", "ecs_renewal.cli", "ecs_emulator",
                     "ecs_renewal.notify.dingtalk", "ecs_renewal.report")
 
-_BARE = "import time; t = time.perf_counter(); import aliyunsdkcore.client; print(time.perf_counter() - t)"
+_BARE = """
+import time
+t, c = time.perf_counter(), time.process_time()
+import aliyunsdkcore.client
+print([time.perf_counter() - t, time.process_time() - c, []])
+"""
 _HANDLER = """
 import importlib, json, sys, time
 sys.path[:0] = [{function_dir!r}, {shared!r}]
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 import index
 importlib.import_module({job_module!r})
-elapsed = time.perf_counter() - t
+wall, cpu = time.perf_counter() - t, time.process_time() - c
 loaded = [m for m in {optional!r} if any(n == m or n.startswith(m + ".") for n in sys.modules)]
-print(json.dumps([elapsed, loaded]))
+print(json.dumps([wall, cpu, loaded]))
 """
 
 
@@ -91,24 +98,19 @@ def measure_imports(runs: int) -> dict[str, object]:
                                           optional=OPTIONAL_MODULES)
     for code in codes.values():
         run(code)  # warm-up: writes the byte-code cache
-    times: dict[str, list[float]] = {name: [] for name in codes}
+    wall: dict[str, list[float]] = {name: [] for name in codes}
     loaded: set[str] = set()
-    for _ in range(runs):  # interleaved, so that machine noise hits every candidate alike
+    for _ in range(runs):  # one round: every candidate once, back to back
         for name, code in codes.items():
-            out = json.loads(run(code))
-            if isinstance(out, list):
-                times[name].append(out[0])
-                loaded.update(out[1])
-            else:
-                times[name].append(out)
-    medians = {name: statistics.median(values) * 1000 for name, values in times.items()}
-    worst = max((name for name in FUNCTIONS), key=lambda name: medians[name])
+            elapsed, _cpu, modules = json.loads(run(code))
+            wall[name].append(elapsed)
+            loaded.update(modules)
+    per_round = [statistics.mean(wall[name][i] for name in FUNCTIONS) / wall["bare"][i] for i in range(runs)]
     return {
         "runs": runs,
-        "bare_sdk_ms": round(medians["bare"], 1),
-        "handlers_ms": {name: round(medians[name], 1) for name in FUNCTIONS},
-        "worst_handler": worst,
-        "ratio": round(medians[worst] / medians["bare"], 3),
+        "bare_sdk_ms": round(statistics.median(wall["bare"]) * 1000, 1),
+        "handlers_ms": {name: round(statistics.median(wall[name]) * 1000, 1) for name in FUNCTIONS},
+        "ratio": round(statistics.median(per_round), 3),
         "optional_modules_loaded": sorted(loaded),
     }
 

@@ -82,8 +82,24 @@ _PATTERN_WORDS = re.compile(rf"{_SECRET_PARAMS}|AccessKeyId")
 
 
 def _may_need_redaction(text: str) -> bool:
-    return (_PATTERN_WORDS.search(text) is not None or any(s in text for s in _SECRETS)
-            or any(p in text for p in _PREFIXES) or any(k in text for k in _KEY_IDS))
+    if _PATTERN_WORDS.search(text) is not None:
+        return True
+    # A text shorter than every registered value holds none of them (most values in a result: ids, times).
+    return len(text) >= _shortest_registered() and (
+        any(s in text for s in _SECRETS) or any(p in text for p in _PREFIXES) or any(k in text for k in _KEY_IDS))
+
+
+_shortest_cache: tuple[tuple[int, int, int], int] = ((0, 0, 0), 0)
+
+
+def _shortest_registered() -> int:
+    """Length of the shortest registered value, recomputed only when one was added (they are never removed)."""
+    global _shortest_cache
+    sizes = (len(_SECRETS), len(_PREFIXES), len(_KEY_IDS))
+    if _shortest_cache[0] != sizes:
+        values = [*_SECRETS, *_PREFIXES, *_KEY_IDS]
+        _shortest_cache = (sizes, min(map(len, values)) if values else 1 << 30)
+    return _shortest_cache[1]
 
 
 def redact(text: str) -> str:

@@ -22,7 +22,7 @@ from ..policy import TagPolicy, renewal_skip_reason
 from ..pricing import PriceBook, estimate
 from ..tag_rules import RenewalTerms, renewal_terms
 from .base import JobContext, base_result, bounded_map, finish, per_region, region_error
-from .scan import expiring_instances
+from .scan import expiring_instances, prices_of
 
 Plan = tuple[Instance, RenewalTerms]
 
@@ -123,8 +123,7 @@ def _terms_from_tags(ctx: JobContext, selected: list[Instance], result: dict[str
 
 def _prices(ctx: JobContext, plan: list[Plan]) -> dict[str, tuple[float, str] | None]:
     """DescribeRenewalPrice, cached by region + type + terms: a few calls for a whole fleet."""
-    book = PriceBook(ctx.gateway.caller)
-    found = bounded_map(lambda item: book.price(*item), plan, ctx.throughput.renew_concurrency)
+    found = prices_of(ctx, PriceBook(ctx.gateway.caller), plan)
     return {instance.instance_id: price for (instance, _), price in zip(plan, found, strict=True)}
 
 

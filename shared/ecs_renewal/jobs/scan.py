@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..gateway.models import Instance
-from ..pricing import PriceBook, estimate
+from ..pricing import PriceBook, estimate, price_query
 from ..tag_rules import RenewalTerms, owner_of, renewal_terms
 from ..tiers import tier_of
 from ..timeutil import days_until, is_placeholder_expiry, zone
@@ -44,18 +44,40 @@ def run(ctx: JobContext) -> dict[str, Any]:
     return finish(ctx, result)
 
 
+Price = tuple[float, str]
+
+
+def prices_of(ctx: JobContext, book: PriceBook, items: list[tuple[Instance, RenewalTerms]]) -> list[Price | None]:
+    """Each item's renewal price, asked once per PriceBook key (region, type, period) — those calls at once.
+
+    Only one instance per key goes to a thread: the others would only wait for that answer, and a thread
+    per instance costs more than the whole rest of a row.
+    """
+
+    def key(item: tuple[Instance, RenewalTerms]) -> object:
+        instance, terms = item
+        if terms.expected_renew_day is not None:
+            return instance.instance_id  # a unified-day price depends on the instance's own dates
+        return instance.region, instance.instance_type, price_query(terms)
+
+    first: dict[object, tuple[Instance, RenewalTerms]] = {}
+    for item in items:
+        first.setdefault(key(item), item)
+    found = bounded_map(lambda item: book.price(*item), list(first.values()), ctx.throughput.renew_concurrency)
+    by_key = dict(zip(first, found, strict=True))
+    return [by_key[key(item)] for item in items]
+
+
 def _scan_region(ctx: JobContext, region: str) -> list[dict[str, Any]]:
     settings = ctx.settings
     instances = expiring_instances(ctx, region)
-    status = {a.instance_id: a.renewal_status
-              for a in ctx.gateway.auto_renew_attributes(region, [i.instance_id for i in instances])}
-    book = PriceBook(ctx.gateway.caller)
+    status: dict[str, str] = {}
+    prices: dict[str, Price | None] = {}
     local = zone(settings.time_zone)
     now = settings.window.start
 
     def row(instance: Instance) -> dict[str, Any]:
-        terms = renewal_terms(instance.tags, settings.tag_names, settings.period, settings.period_unit)
-        price = book.price(instance, terms) if isinstance(terms, RenewalTerms) else None
+        price = prices.get(instance.instance_id)
         owner = owner_of(instance.tags, settings.tag_names)
         days_left = days_until(instance.expired_time, now)
         return {
@@ -73,6 +95,21 @@ def _scan_region(ctx: JobContext, region: str) -> list[dict[str, Any]]:
             "currency": price[1] if price else None,
         }
 
-    rows = bounded_map(row, instances, ctx.throughput.renew_concurrency)
+    def read_owner_choices() -> None:
+        ids = [i.instance_id for i in instances]
+        status.update((a.instance_id, a.renewal_status) for a in ctx.gateway.auto_renew_attributes(region, ids))
+
+    def read_prices() -> None:
+        priced = []
+        for instance in instances:
+            terms = renewal_terms(instance.tags, settings.tag_names, settings.period, settings.period_unit)
+            if isinstance(terms, RenewalTerms):
+                priced.append((instance, terms))
+        found = prices_of(ctx, PriceBook(ctx.gateway.caller), priced)
+        prices.update((instance.instance_id, price) for (instance, _), price in zip(priced, found, strict=True))
+
+    if instances:  # both depend only on the list: the owners' choices and the prices are asked at once
+        bounded_map(lambda read: read(), [read_owner_choices, read_prices], 2)
+    rows = [row(instance) for instance in instances]
     ctx.log.info("region_scanned", region=region, expiring=len(rows))
     return rows
