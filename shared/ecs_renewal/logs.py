@@ -17,7 +17,10 @@ from typing import Any, TextIO
 
 # Values that must never be written: filled in by credentials/notify code as soon as they are known,
 # each with the URL-encoded forms it takes in a query string or in a string-to-sign (encoded twice).
-_SECRETS: set[str] = set()
+# Insertion-ordered, bounded: a warm function instance serves many invocations, each with new STS keys;
+# the oldest (long expired) are forgotten first so the per-line check stays cheap.
+_SECRETS: dict[str, None] = {}
+MAX_SECRETS = 512
 # A long secret (a security token) may also appear cut off (a message truncated to N characters): its first
 # characters → a pattern that masks them and whatever of the secret follows.
 _PREFIXES: dict[str, re.Pattern[str]] = {}
@@ -49,17 +52,25 @@ def register_secret(value: str | None) -> None:
     """Remember a secret so that any log line that would contain it shows ``***`` instead."""
     if value and len(value) >= 6:
         forms = _encoded_forms(value)
-        _SECRETS.update(forms)
+        _SECRETS.update(dict.fromkeys(forms))
         for form in forms:
             if len(form) >= 2 * _PREFIX_CHARS:
                 prefix = form[:_PREFIX_CHARS]
                 _PREFIXES.setdefault(prefix, re.compile(re.escape(prefix) + r"[A-Za-z0-9+/=%]*"))
+        _forget_oldest(_SECRETS, _PREFIXES)
+
+
+def _forget_oldest(*registries: dict[str, Any]) -> None:
+    for registry in registries:
+        while len(registry) > MAX_SECRETS:
+            del registry[next(iter(registry))]
 
 
 def register_key_id(key_id: str | None) -> None:
     """Remember an AccessKey id so that a log line that would name it in full shows it masked."""
     if key_id and len(key_id) >= 6:
         _KEY_IDS[key_id] = mask_key_id(key_id) or "***"
+        _forget_oldest(_KEY_IDS)
 
 
 def mask_key_id(key_id: str | None) -> str | None:
