@@ -148,25 +148,13 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _write(self, status: int, payload: dict, request_id: str | None = None) -> None:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = ""
-        headers = [
-            f"HTTP/1.1 {status} {reason}",
-            f"Server: {self.server_version}",
-            f"Date: {formatdate(usegmt=True)}",
-            "Content-Type: application/json;charset=utf-8",
-            f"Content-Length: {len(body)}",
-            f"Connection: {'close' if self.close_connection else 'keep-alive'}",
-        ]
+        headers = {"Content-Type": "application/json;charset=utf-8"}
         if request_id:
-            headers.append(f"x-acs-request-id: {request_id}")
-        self.wfile.write(("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body)
-        self.log_request(status, len(body))
+            headers["x-acs-request-id"] = request_id
+        self._write_bytes(status, body, headers)
 
     def _write_bytes(self, status: int, body: bytes, extra_headers: dict[str, str]) -> None:
-        """An answer whose body and headers the caller made (Function Compute's, not the RPC shape)."""
+        """One answer in one write (no delayed-ACK stall): status line, headers, body."""
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
