@@ -41,7 +41,10 @@ def html_page(result: Mapping[str, Any]) -> str:
     from ..timeutil import zone
 
     if result.get("job") != "scan-expiring":
-        raise SystemExit("--format html is for scan: it draws what is coming")
+        import sys
+
+        print("error: --format html is for scan: it draws what is coming", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
     tz_name = str(result.get("time_zone") or "UTC")
     return render_expiry_report(dict(result), tz=zone(tz_name), tz_name=tz_name)
 
