@@ -52,13 +52,20 @@ def fc_context(credentials: Any = None, *, request_id: str = "test-request", tim
     )
 
 
-def invoke(function: str, event: Any = None, context: Any = None) -> dict[str, Any]:
-    """Call the handler with the event as bytes (what FC passes), unless it is already bytes/str."""
+def invoke(function: str, event: Any = None, context: Any = None, *, raw: bool = False) -> dict[str, Any]:
+    """Call the handler with the event as bytes (what FC passes), unless it is already bytes/str.
+
+    ``raw=True`` passes the event exactly as given (a dict, a list, None ...): the fuzz tests use it to
+    check that the handler copes with any object, not only with the bytes Function Compute sends.
+    """
     function_info = getattr(context, "function", None)
     if function_info is not None and getattr(function_info, "name", "") is None:
         function_info.name = function  # as in Function Compute: the context names the function invoked
-    payload = event if isinstance(event, (bytes, str)) or event is None else json.dumps(event).encode()
-    payload = payload if payload is not None else b""
+    if raw:
+        payload = event
+    else:
+        payload = event if isinstance(event, (bytes, str)) or event is None else json.dumps(event).encode()
+        payload = payload if payload is not None else b""
     after = [hook(function, payload) for hook in INVOKE_HOOKS]
     try:
         result = load_handler(function).handler(payload, context)

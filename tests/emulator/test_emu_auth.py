@@ -70,18 +70,22 @@ def test_tampered_parameter_is_rejected_with_the_server_string_to_sign(sdk: Sdk,
     assert emu.calls[-1].code == "SignatureDoesNotMatch" and not emu.calls[-1].applied
 
 
+def hand_signed_params(creds: Credentials, nonce: str, timestamp: str | None = None) -> dict[str, str]:
+    """DescribeRegions with every parameter the SDK would add, ready for ``signed_query``."""
+    return {
+        **ecs_params("DescribeRegions"),
+        "AccessKeyId": creds.access_key_id,
+        "SecurityToken": creds.security_token,
+        "Format": "JSON",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": nonce,
+        "Timestamp": format_second(utcnow()) if timestamp is None else timestamp,
+    }
+
+
 def test_signature_covers_the_http_method(sdk: Sdk) -> None:
-    params = ecs_params("DescribeRegions", SecurityToken=sdk.emu.function_credentials.security_token)
-    params.update(
-        {
-            "AccessKeyId": sdk.emu.function_credentials.access_key_id,
-            "Format": "JSON",
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureVersion": "1.0",
-            "SignatureNonce": "n-method-test",
-            "Timestamp": format_second(utcnow()),
-        }
-    )
+    params = hand_signed_params(sdk.emu.function_credentials, "n-method-test")
     query = signed_query("POST", params, sdk.emu.function_credentials.access_key_secret)
     status, body = sdk.send("GET", "/?" + query)  # signed for POST, sent as GET
     assert (status, body["Code"]) == (400, "SignatureDoesNotMatch")
@@ -89,18 +93,7 @@ def test_signature_covers_the_http_method(sdk: Sdk) -> None:
 
 def test_get_and_form_body_params_are_signed_too(sdk: Sdk) -> None:
     creds = sdk.emu.function_credentials
-    params = ecs_params("DescribeRegions")
-    params.update(
-        {
-            "AccessKeyId": creds.access_key_id,
-            "SecurityToken": creds.security_token,
-            "Format": "JSON",
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureVersion": "1.0",
-            "SignatureNonce": "n-get-test",
-            "Timestamp": format_second(utcnow()),
-        }
-    )
+    params = hand_signed_params(creds, "n-get-test")
     assert sdk.send("GET", "/?" + signed_query("GET", params, creds.access_key_secret))[0] == 200
     # The same request with AcceptLanguage moved into a form body: signed over query + body.
     params["SignatureNonce"] = "n-form-test"
@@ -135,18 +128,7 @@ def test_replayed_nonce_is_rejected(sdk: Sdk) -> None:
 )
 def test_timestamp_must_be_current_and_well_formed(sdk: Sdk, timestamp, code: str) -> None:
     creds = sdk.emu.function_credentials
-    params = ecs_params("DescribeRegions")
-    params.update(
-        {
-            "AccessKeyId": creds.access_key_id,
-            "SecurityToken": creds.security_token,
-            "Format": "JSON",
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureVersion": "1.0",
-            "SignatureNonce": "n-" + code,
-            "Timestamp": timestamp(),
-        }
-    )
+    params = hand_signed_params(creds, "n-" + code, timestamp())
     status, body = sdk.send("POST", "/?" + signed_query("POST", params, creds.access_key_secret))
     assert (status, body["Code"]) == (400, code)
 

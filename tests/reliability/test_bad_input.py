@@ -40,7 +40,6 @@ from ecs_renewal.settings import (
     RENEW_PERIODS,
     TIMER_KEYS,
 )
-from tests import handlers
 from tests.handlers import FUNCTIONS, PROJECT_ENV, fc_context, invoke
 from tests.reliability.ledger import LEDGER
 
@@ -253,18 +252,7 @@ def call(function: str, event: Any) -> tuple[dict | None, InvalidEventError | No
     context = fc_context(fuzz_emulator_credentials[0])
     LEDGER.add(fuzz_examples=1)
     try:
-        if isinstance(event, (bytes, str)):
-            return invoke(function, event, context), None
-        after = [hook(function, event) for hook in handlers.INVOKE_HOOKS]
-        try:
-            result = handlers.load_handler(function).handler(event, context)
-        except BaseException as error:
-            for done in after:
-                done(None, error)
-            raise
-        for done in after:
-            done(result, None)
-        return result, None
+        return invoke(function, event, context, raw=not isinstance(event, (bytes, str))), None
     except InvalidEventError as error:
         return None, error
 
