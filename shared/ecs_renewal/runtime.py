@@ -18,7 +18,7 @@ from typing import Any
 
 from .accounts import Account, load_accounts, narrow
 from .credentials import Credentials, require_sts, resolve_base_credentials
-from .errors import ApiError, InvalidSettingError
+from .errors import ApiError, CredentialsError, InvalidSettingError
 from .fanout import DEFAULT_SHARD_SIZE, dispatch, needs_fan_out, plan_shards
 from .gateway.client import Caller, CallStats, ClientFactory
 from .gateway.ecs import EcsGateway
@@ -204,6 +204,10 @@ def _run_accounts(run: _Run, accounts: tuple[Account, ...]) -> dict[str, Any]:
 def _coordinate(run: _Run, event: Any, accounts: tuple[Account, ...] | None, shard_size: int) -> dict[str, Any]:
     """Too much for one invocation: invoke this same function once per shard, asynchronously."""
     from .gateway.fc import AsyncInvoker
+
+    if not run.base.is_sts:  # raised before any call: nothing was dispatched
+        raise CredentialsError("fanning out invokes Function Compute with the function's own credentials, which "
+                               "must be STS credentials (the function's role), not a static AccessKey")
 
     function = (run.environ.get("FC_FUNCTION_NAME") or getattr(getattr(run.context, "function", None), "name", None)
                 or run.job)
