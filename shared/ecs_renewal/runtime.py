@@ -19,14 +19,14 @@ from typing import Any
 from .accounts import Account, load_accounts, narrow
 from .credentials import Credentials, require_sts, resolve_base_credentials
 from .errors import ApiError, CredentialsError, InvalidSettingError
-from .fanout import DEFAULT_SHARD_SIZE, dispatch, needs_fan_out, plan_shards
+from .fanout import dispatch, needs_fan_out, plan_shards
 from .gateway.client import Caller, CallStats, ClientFactory
 from .gateway.ecs import EcsGateway
 from .gateway.ratelimit import RateLimiter
 from .gateway.retry import RetryPolicy
 from .jobs.base import JobContext
 from .logs import JsonLogger, get_logger, mask_key_id, redact_value
-from .settings import Settings, Throughput, build_settings, parse_event, throughput_settings
+from .settings import Settings, Throughput, build_settings, environment_value, parse_event, throughput_settings
 
 # The collector, tuned once per process: a run parses thousands of ~120 KB pages, and with the default
 # thresholds it walks the pages still in flight dozens of times (gen-1 passes of up to 50 ms, ~15 % of an
@@ -42,7 +42,6 @@ JOB_MODULES = {
 }
 # Stop starting retries this long before the function's timeout, to leave time to report and alert.
 TIMEOUT_MARGIN_SECONDS = 15.0
-DEFAULT_TIMEOUT_SECONDS = 900.0
 
 
 def request_id_of(context: Any) -> str | None:
@@ -50,26 +49,18 @@ def request_id_of(context: Any) -> str | None:
 
 
 def _function_timeout(context: Any, environ: Mapping[str, str]) -> float:
-    timeout = getattr(getattr(context, "function", None), "timeout", None)
-    try:
-        return float(timeout or environ.get("FUNCTION_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
-    except (TypeError, ValueError):
-        return DEFAULT_TIMEOUT_SECONDS
+    # Function Compute's context says (explicit), else FUNCTION_TIMEOUT_SECONDS, else 900 s.
+    explicit = getattr(getattr(context, "function", None), "timeout", None) or None
+    return environment_value("FUNCTION_TIMEOUT_SECONDS", environ, explicit=explicit)
 
 
 def _shard_size(environ: Mapping[str, str]) -> int:
     """SHARD_SIZE: account-regions per invocation before the run fans out (0 = never)."""
-    value = environ.get("SHARD_SIZE", "").strip()
-    if not value:
-        return DEFAULT_SHARD_SIZE
-    if not value.isdigit() or int(value) > 10_000:
-        raise InvalidSettingError("SHARD_SIZE", "must be a whole number of account-regions (0 turns fan-out off)")
-    return int(value) or 10**9
+    return environment_value("SHARD_SIZE", environ)
 
 
 def _read_timeout(environ: Mapping[str, str]) -> int | None:
-    value = environ.get("ECS_READ_TIMEOUT", "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    return environment_value("ECS_READ_TIMEOUT", environ)
 
 
 def build_caller(

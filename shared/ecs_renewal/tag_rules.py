@@ -20,37 +20,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import InvalidSettingError
-from .settings import RENEW_PERIODS
+from .config.build import DEFAULT_TAG_NAMES, TagNames  # the tag names are settings (TAG_RENEWAL_PERIOD ...)
+from .config.values import RENEW_PERIODS
 
-DEFAULT_TAG_NAMES = {
-    "TAG_RENEWAL_PERIOD": "renewal-period",
-    "TAG_RENEWAL_UNIT": "renewal-unit",
-    "TAG_RENEWAL_DAY": "renewal-day",
-    "TAG_OWNER": "owner",
-}
-_TAG_NAME_RE = re.compile(r"^[^\s=,]{1,128}$")
+__all__ = ["DEFAULT_TAG_NAMES", "Owner", "RenewalTerms", "TagNames", "owner_of", "renewal_terms"]
+
 _MOBILE_RE = re.compile(r"^\+?\d{6,15}$")
 _USER_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-
-
-@dataclass(frozen=True)
-class TagNames:
-    period: str = "renewal-period"
-    unit: str = "renewal-unit"
-    renew_day: str = "renewal-day"
-    owner: str = "owner"
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> TagNames:
-        names = {}
-        for variable, default in DEFAULT_TAG_NAMES.items():
-            value = environ.get(variable, "").strip() or default
-            if not _TAG_NAME_RE.match(value):
-                raise InvalidSettingError(variable, f"{value!r} is not a usable tag key")
-            names[variable] = value
-        return cls(names["TAG_RENEWAL_PERIOD"], names["TAG_RENEWAL_UNIT"], names["TAG_RENEWAL_DAY"],
-                   names["TAG_OWNER"])
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,24 @@ EXPIRED = -1  # tier key for instances whose expiry has passed
 
 
 def parse_tiers(environ: Mapping[str, str]) -> tuple[int, ...]:
+    """``ALERT_TIERS`` from an environment (the default when unset); raises InvalidSettingError."""
     text = environ.get("ALERT_TIERS", "").strip()
     if not text:
         return DEFAULT_TIERS
     try:
+        return tiers_from_text(text)
+    except ValueError as error:
+        raise InvalidSettingError("ALERT_TIERS", str(error)) from None
+
+
+def tiers_from_text(text: str) -> tuple[int, ...]:
+    """``"30,15,7"`` → (30, 15, 7): whole days from 1 to 365, largest first; ValueError says why not."""
+    try:
         tiers = sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True)
     except ValueError:
-        raise InvalidSettingError("ALERT_TIERS", f"must be comma-separated whole days, got {text!r}") from None
+        raise ValueError(f"must be comma-separated whole days, got {text.strip()!r}") from None
     if not tiers or tiers[-1] < 1 or tiers[0] > 365:
-        raise InvalidSettingError("ALERT_TIERS", "days must be from 1 to 365")
+        raise ValueError("days must be from 1 to 365")
     return tuple(tiers)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +139,109 @@ def test_bad_endpoint_and_role_settings():
         settings(None, env={**ENV, "ECS_ENDPOINT": "127.0.0.1:18080"})
     with pytest.raises(InvalidSettingError, match="ASSUME_ROLE_ARN"):
         settings(None, env={**ENV, "ASSUME_ROLE_ARN": "my-role"})
+
+
+# --- one table: every environment variable raises like the rest; the README is derived ---------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("ECS_READ_TIMEOUT", "soon"), ("ECS_READ_TIMEOUT", "0"), ("ECS_READ_TIMEOUT", "-5"),
+    ("FUNCTION_TIMEOUT_SECONDS", "fifteen minutes"), ("FUNCTION_TIMEOUT_SECONDS", "0"),
+    ("FUNCTION_TIMEOUT_SECONDS", "nan"), ("SHARD_SIZE", "-1"), ("SHARD_SIZE", "lots"),
+    ("ECS_MAX_QPS", "fast"), ("REGION_CONCURRENCY", "65"), ("ALERT_TIERS", "soon"), ("TAG_OWNER", "a b"),
+    ("ALERT_TIMEZONE", "Mars/Olympus"), ("RENEW_AUTO_RENEWING", "maybe"), ("STS_ENDPOINT", "sts"),
+])
+def test_every_invalid_variable_raises_naming_it(name, value):
+    with pytest.raises(InvalidSettingError) as caught:
+        settings(None, env={**ENV, name: value})
+    assert caught.value.key == name
+
+
+@pytest.mark.parametrize("job", ["scan-expiring", "renew-batch", "audit-autorenew"])
+def test_a_bad_timeout_stops_the_run_before_any_call(job, mocker):
+    from ecs_renewal.runtime import run_job
+
+    sdk = mocker.patch("aliyunsdkcore.client.AcsClient.do_action_with_exception")
+    for name in ("ECS_READ_TIMEOUT", "FUNCTION_TIMEOUT_SECONDS"):
+        with pytest.raises(InvalidSettingError) as caught:
+            run_job(job, b"", None, environ={
+                "REGIONS": "cn-hangzhou", name: "abc", "ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.x",
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s", "ALIBABA_CLOUD_SECURITY_TOKEN": "t",
+            })
+        assert caught.value.key == name
+    sdk.assert_not_called()
+
+
+def test_explicit_beats_environment_beats_default():
+    from ecs_renewal.settings import environment_value
+
+    assert environment_value("FUNCTION_TIMEOUT_SECONDS", {}) == 900.0
+    assert environment_value("FUNCTION_TIMEOUT_SECONDS", {"FUNCTION_TIMEOUT_SECONDS": "60"}) == 60.0
+    assert environment_value("FUNCTION_TIMEOUT_SECONDS", {"FUNCTION_TIMEOUT_SECONDS": "60"}, explicit=120) == 120.0
+    assert environment_value("ECS_READ_TIMEOUT", {"ECS_READ_TIMEOUT": " 30 "}) == 30
+    assert environment_value("SHARD_SIZE", {"SHARD_SIZE": "0"}) >= 10**9  # 0 = never fan out
+    assert settings({"dry_run": False}, env={**ENV, "DRY_RUN": "true"}).dry_run is False
+
+
+def test_an_empty_exclude_tag_turns_it_off_while_unset_means_the_default():
+    assert settings(None, env={**ENV, "RENEW_EXCLUDE_TAG": ""}).exclude_tag is None
+    assert str(settings(None, env=ENV).exclude_tag) == "renewal=manual"
+
+
+def test_the_readme_configuration_block_is_the_declaration():
+    from ecs_renewal.config import markdown
+
+    block = markdown.block_in((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert block is not None, f"README.md has no {markdown.BEGIN} ... {markdown.END} block"
+    assert block == markdown.render(), (
+        "README.md's configuration table differs from config/table.py: "
+        "run `PYTHONPATH=shared python -m ecs_renewal.settings --write README.md`")
+
+
+def test_a_changed_declaration_would_fail_the_readme_check(monkeypatch):
+    from ecs_renewal.config import markdown, table
+
+    before = markdown.render()
+    changed = (dataclasses.replace(table.EVENT_SETTINGS[0], default_text="cn-hangzhou"), *table.EVENT_SETTINGS[1:])
+    monkeypatch.setattr(markdown, "EVENT_SETTINGS", changed)
+    assert markdown.render() != before
+
+
+def _environment_names_read_by_the_code() -> set[str]:
+    """Every string literal used as an environment variable name in shared/ecs_renewal (get, [] or a name
+    list), so that a variable read anywhere but not declared fails here."""
+    names: set[str] = set()
+    for path in (ROOT / "shared" / "ecs_renewal").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                    "get", "pop") and "environ" in ast.unparse(node.func.value) and node.args:
+                target = node.args[0]
+            elif isinstance(node, ast.Subscript) and "environ" in ast.unparse(node.value):
+                target = node.slice
+            else:
+                continue
+            if isinstance(target, ast.Constant) and isinstance(target.value, str):
+                names.add(target.value)
+    return names
+
+
+def test_every_variable_the_code_reads_is_declared():
+    from ecs_renewal.credentials import SDK_STATIC_KEY_VARS
+    from ecs_renewal.settings import ENVIRONMENT_VARIABLES
+
+    read = _environment_names_read_by_the_code() | set(SDK_STATIC_KEY_VARS)
+    assert len(read) > 20  # the scan finds the reads (a broken scan would pass vacuously)
+    assert read - set(ENVIRONMENT_VARIABLES) == set()
+
+
+def test_cli_flags_are_derived_from_the_table():
+    from ecs_renewal.cli.jobs import FLAG_OF, KEYS_OF
+    from ecs_renewal.config.table import BY_NAME
+
+    assert FLAG_OF["window_days"] == "--days" and FLAG_OF["fix"] == "--fix/--no-fix"
+    assert set(KEYS_OF["renew"]) >= {"period", "period_unit", "max_instances", "instance_ids", "dry_run"}
+    for command, keys in KEYS_OF.items():
+        job = {"scan": "scan-expiring", "renew": "renew-batch", "audit": "audit-autorenew"}[command]
+        assert all(job in BY_NAME[key].jobs and BY_NAME[key].flag for key in keys)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..config.table import EVENT_SETTINGS, Setting
 from .output import EXIT_BAD_INPUT, FORMATS, exit_status, render
 
 DESCRIPTION = (
@@ -30,57 +31,43 @@ COMMANDS = {
     "audit": ("audit-autorenew", "compare auto-renew settings with the desired ones; --fix corrects drift"),
 }
 
-# The event keys each command has a flag for (the flag's attribute name is the key itself) ...
-_WINDOW = ("window_days", "expired_start", "expired_end")
-KEYS_OF = {
-    "scan": ("regions", *_WINDOW),
-    "renew": ("regions", *_WINDOW, "dry_run", "instance_ids", "period", "period_unit", "max_instances"),
-    "audit": ("regions", "dry_run", "instance_ids", "expected_auto_renew", "duration", "fix"),
-}
-# ... and the flag's name, for error messages that name the key.
-FLAG_OF = {
-    "regions": "--region", "window_days": "--days", "expired_start": "--expired-start",
-    "expired_end": "--expired-end", "dry_run": "--dry-run/--no-dry-run", "instance_ids": "--instance-id",
-    "period": "--period", "period_unit": "--period-unit", "max_instances": "--max-instances",
-    "expected_auto_renew": "--expected-auto-renew/--no-expected-auto-renew", "duration": "--duration",
-    "fix": "--fix/--no-fix",
-}
+
+
+def flag_settings(job: str) -> tuple[Setting, ...]:
+    """The event keys ``job``'s command has a flag for (the flag's attribute name is the key itself)."""
+    return tuple(setting for setting in EVENT_SETTINGS if setting.flag and job in setting.jobs)
+
+
+KEYS_OF = {command: tuple(s.name for s in flag_settings(job)) for command, (job, _) in COMMANDS.items()}
+# The flag's name, for error messages that name the key.
+FLAG_OF = {s.name: f"{s.flag.name}/--no-{s.flag.name[2:]}" if s.flag.style == "switch" else s.flag.name
+           for s in EVENT_SETTINGS if s.flag}
+
+
+def add_flag(parser: argparse.ArgumentParser, setting: Setting) -> None:
+    """The setting's flag, its help ending with where the default comes from (derived from the table)."""
+    flag = setting.flag
+    assert flag is not None
+    shown = setting.shown_default.strip("*`")
+    source = f"default {setting.env}" + ("; required" if shown == "required" else f", else {shown}")
+    helptext = f"{flag.help} ({source})" if setting.env else flag.help
+    if flag.style == "switch":
+        parser.add_argument(flag.name, dest=setting.name, action=argparse.BooleanOptionalAction, default=None,
+                            help=helptext)
+    else:
+        parser.add_argument(flag.name, dest=setting.name, action="append" if flag.style == "append" else "store",
+                            metavar=flag.metavar, type=flag.type, choices=flag.choices, help=helptext)
 
 
 def add_parsers(commands: Any) -> None:
     for command, (job, summary) in COMMANDS.items():
         parser = commands.add_parser(command, help=summary, description=f"{job}: {summary}. {DESCRIPTION}")
-        keys = KEYS_OF[command]
         parser.add_argument("--event", metavar="FILE", help="start from this event file ('-' = stdin); "
                             "a timer-trigger event is unwrapped; flags override its keys")
-        parser.add_argument("--region", dest="regions", action="append", metavar="REGION",
-                            help="a region id (repeatable, or comma-separated); default REGIONS")
-        if "window_days" in keys:
-            parser.add_argument("--days", dest="window_days", type=int, metavar="N",
-                                help="the window: now .. now + N days (default WINDOW_DAYS, else 7)")
-            parser.add_argument("--expired-start", metavar="yyyy-MM-ddTHH:mmZ", help="explicit window start (UTC)")
-            parser.add_argument("--expired-end", metavar="yyyy-MM-ddTHH:mmZ", help="explicit window end (UTC)")
-        if "dry_run" in keys:
-            parser.add_argument("--dry-run", dest="dry_run", action=argparse.BooleanOptionalAction, default=None,
-                                help="change nothing, pay nothing (default DRY_RUN, else true)")
-        if "instance_ids" in keys:
-            parser.add_argument("--instance-id", dest="instance_ids", action="append", metavar="ID",
-                                help="only this instance (repeatable), looked up in every region")
-        if "period" in keys:
-            parser.add_argument("--period", type=int, help="renewal length (default RENEW_PERIOD, else 1)")
-            parser.add_argument("--period-unit", choices=("Month", "Week"),
-                                help="default RENEW_PERIOD_UNIT, else Month")
-            parser.add_argument("--max-instances", type=int, metavar="N", help="safety cap: more candidates "
-                                "than N renews nothing (default MAX_RENEWALS, else 50)")
-        if "fix" in keys:
-            parser.add_argument("--expected-auto-renew", action=argparse.BooleanOptionalAction, default=None,
-                                help="the desired setting (default EXPECTED_AUTO_RENEW, else on)")
-            parser.add_argument("--duration", type=int, choices=(1, 2, 3, 6, 12),
-                                help="desired auto-renew months (default AUTO_RENEW_DURATION, else 1)")
-            parser.add_argument("--fix", action=argparse.BooleanOptionalAction, default=None,
-                                help="also correct the drift, unless a dry run (default AUTO_RENEW_FIX, else off)")
+        for setting in flag_settings(job):
+            add_flag(parser, setting)
         add_output_arguments(parser)
-        parser.set_defaults(run=run_command, job=job, keys=keys)
+        parser.set_defaults(run=run_command, job=job, keys=KEYS_OF[command])
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -101,7 +88,7 @@ def read_event_file(name: str) -> bytes:
 
 def event_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The event the function would get: the file's overrides (timer envelope unwrapped), then the flags."""
-    from ..settings import parse_event
+    from ..config.event import parse_event
 
     event = parse_event(read_event_file(args.event)) if args.event else {}
     for key in args.keys:
