@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -35,6 +36,35 @@ def test_scan_prints_a_table_and_progress(cli, emulator: Emulator) -> None:
     assert "instance_id" in outcome.out.splitlines()[3]  # a header row under the headline and the title
     assert "cn-hangzhou: 3 expiring" in outcome.err and "done in" in outcome.err
     assert '"event"' not in outcome.out + outcome.err  # the JSON log lines stay out of the operator's way
+
+
+def test_tables_say_auto_renew_in_plain_words_json_and_csv_keep_the_api_values(cli, emulator: Emulator) -> None:
+    [on] = add_expiring(emulator, 1, auto_renew_enabled=True, duration=3)
+    [off] = add_expiring(emulator, 1)
+    [lapsing] = add_expiring(emulator, 1, renewal_status="NotRenewal")
+
+    scan = cli("scan", "--region", "cn-hangzhou").out
+    header, *rows = [re.split(r"\s{2,}", line.strip()) for line in scan.splitlines()[3:7]]
+    column = header.index("auto_renew")
+    assert {row[0]: row[column] for row in rows} == {on: "on", off: "off", lapsing: "letting it expire"}
+    assert not {"AutoRenewal", "Normal", "NotRenewal"} & set(scan.split())
+
+    audit = cli("audit", "--region", "cn-hangzhou").out  # expected: on, 1 month
+    assert "expected auto-renew on, 1 month" in audit
+    drift_part, skipped_part = audit.split("\nskipped (1)\n")
+    drift = {line.split()[0]: line.split(None, 2)[2] for line in drift_part.splitlines() if line.startswith("  i-")}
+    assert drift == {on: "on, 3 months", off: "off"}
+    # the owner's NotRenewal is left alone, and the table says why in words
+    assert f"{lapsing}  cn-hangzhou  the owner is letting it expire on purpose" in skipped_part
+    assert "letting it expire" in cli("renew", "--region", "cn-hangzhou").out  # skipped, and why
+
+    as_json = json.loads(cli("scan", "--region", "cn-hangzhou", "--format", "json").out)
+    assert {row["instance_id"]: row["auto_renew"] for row in as_json["expiring"]} == {
+        on: "AutoRenewal", off: "Normal", lapsing: "NotRenewal"}
+    as_csv = list(csv.DictReader(io.StringIO(cli("audit", "--region", "cn-hangzhou", "--format", "csv").out)))
+    drifted = {(r["instance_id"], r["auto_renew_enabled"], r["renewal_status"])
+               for r in as_csv if r["outcome"] == "drift"}
+    assert drifted == {(on, "true", "AutoRenewal"), (off, "false", "Normal")}
 
 
 def test_scan_json_is_the_contracts_result(cli, emulator: Emulator) -> None:

@@ -198,6 +198,21 @@ def test_scan_digest_is_sorted_by_expiry_then_region_then_id():
     assert ids == ["i-z", "i-a", "i-b", "i-c"]
 
 
+def test_scan_says_auto_renew_in_operators_words():
+    rows = [{**expiring(f"i-{status}", "cn-hangzhou", "2024-05-02T00:00Z"), "auto_renew": status}
+            for status in ("AutoRenewal", "Normal", "NotRenewal")]
+    rows.append(expiring("i-plain", "cn-hangzhou", "2024-05-02T00:00Z"))  # no auto-renew, no price: its status
+
+    [message] = messages_for_result(scan_result(expiring=rows, count=4))
+
+    lines = {line.split(" · ")[1]: line for line in message.text.splitlines() if line.startswith("- 2024")}
+    assert lines["i-AutoRenewal (name-i-AutoRenewal)"].endswith(" · cn-hangzhou · auto-renew on")
+    assert lines["i-Normal (name-i-Normal)"].endswith(" · cn-hangzhou · auto-renew off")
+    assert lines["i-NotRenewal (name-i-NotRenewal)"].endswith(" · cn-hangzhou · letting it expire")
+    assert lines["i-plain (name-i-plain)"].endswith(" · cn-hangzhou · running")
+    assert "AutoRenewal ·" not in message.text and "Normal" not in message.text.replace("i-Normal", "")
+
+
 def test_scan_errors_are_a_separate_message_even_with_nothing_found():
     [message] = messages_for_result(scan_result(errors=REGION_ERROR))
 
@@ -221,6 +236,19 @@ def test_renew_dry_run_says_would_renew_and_summarises_skipped():
     assert "Skipped: 4 (auto-renew on: 3, not prepaid: 1)" in message.text
     assert "i-s0" not in message.text  # skipped instances are counted, not listed
     assert "order" not in message.text
+
+
+def test_renew_says_periods_terms_and_skip_reasons_in_operators_words():
+    skipped = [{"instance_id": "i-n", "region": "cn-hangzhou",
+                "reason": "owner set NotRenewal: the instance is being let go on purpose"}]
+    item = {**renewed("i-a", "o-1"), "terms": "3 Months"}
+
+    [message] = messages_for_result(renew_result(renewed=[item], skipped=skipped, period=1, period_unit="Month"))
+
+    assert "Renewed 1 instance for 1 month" in message.text
+    assert "- i-a · cn-hangzhou · expiry 2024-06-03T16:00Z · 3 months · order o-1" in message.text
+    assert "Skipped: 1 (the owner is letting it expire on purpose: 1)" in message.text
+    assert "NotRenewal" not in message.text and "Month" not in message.text
 
 
 def test_renew_real_run_lists_orders():

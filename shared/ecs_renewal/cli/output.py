@@ -7,6 +7,15 @@ import json
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from ..notify.wording import (
+    audited_state,
+    auto_renew_state,
+    charge_type_phrase,
+    instance_status_phrase,
+    reason_phrase,
+    terms_phrase,
+)
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # an instance or a region failed, or the safety cap stopped the run
 EXIT_BAD_INPUT = 2  # invalid flags, event, settings or credentials: nothing was called
@@ -30,6 +39,10 @@ SECTIONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("skipped", ("instance_id", "region", "reason")),
         ("failed", ("instance_id", "region", "code", "message")),
     ),
+}
+# The table (for people) may show a list in fewer, plainer columns than the CSV (for scripts) has.
+TABLE_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("audit-autorenew", "drift"): ("instance_id", "region", "auto_renew"),
 }
 ERROR_COLUMNS = ("region", "code", "message")
 MAX_CELL = 60
@@ -77,6 +90,7 @@ def table(result: Mapping[str, Any]) -> str:
         if key != SECTIONS[job][0][0] and not rows:
             continue  # the main list is always shown, even empty; the others only when they say something
         label = "would renew" if key == "renewed" and result.get("dry_run") else key
+        columns = TABLE_COLUMNS.get((job, key), columns)
         lines += ["", f"{label} ({len(rows)})", *_grid(rows, columns)]
     if result.get("errors"):
         lines += ["", f"region errors ({len(result['errors'])})", *_grid(result["errors"], ERROR_COLUMNS)]
@@ -101,7 +115,7 @@ def _headline(result: Mapping[str, Any]) -> str:
         parts.append(f"window {window.get('start')} .. {window.get('end')} (UTC)")
     if result.get("job") == "audit-autorenew" and result.get("expected"):
         expected = result["expected"]
-        wanted = f"on, {expected.get('duration')} month(s)" if expected.get("auto_renew") else "off"
+        wanted = auto_renew_state(bool(expected.get("auto_renew")), expected.get("duration"))
         parts.append(f"expected auto-renew {wanted}" + (", fixing" if result.get("fix") else ""))
     return " | ".join(parts)
 
@@ -109,13 +123,25 @@ def _headline(result: Mapping[str, Any]) -> str:
 def _grid(rows: list[Mapping[str, Any]], columns: tuple[str, ...]) -> list[str]:
     if not rows:
         return ["  (none)"]
-    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    cells = [[_cell(_shown(row, column)) for column in columns] for row in rows]
     widths = [max(len(column), *(len(row[i]) for row in cells)) for i, column in enumerate(columns)]
 
     def line(values: list[str]) -> str:
         return ("  " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))).rstrip()
 
     return [line(list(columns)), *(line(row) for row in cells)]
+
+
+def _shown(row: Mapping[str, Any], column: str) -> Any:
+    """A value as a person reads it: the API's enum words in plain ones (JSON and CSV keep the API's)."""
+    value = row.get(column)
+    if column == "auto_renew" and "auto_renew_enabled" in row:  # an audited setting: flag + duration
+        return audited_state(row["auto_renew_enabled"], row.get("duration"), row.get("renewal_status"))
+    if value is None or value == "":
+        return value
+    plain = {"auto_renew": auto_renew_state, "status": instance_status_phrase, "reason": reason_phrase,
+             "terms": terms_phrase, "instance_charge_type": charge_type_phrase, "charge_type": charge_type_phrase}
+    return plain[column](value) if column in plain else value
 
 
 def _cell(value: Any) -> str:

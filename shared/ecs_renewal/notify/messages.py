@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .advice import advice_for
+from .wording import auto_renew_phrase, instance_status_phrase, period_phrase, reason_phrase, terms_phrase
 
 KEYWORD = "ECS renewal"
 
@@ -229,7 +230,7 @@ def _expiring_line(item: Mapping[str, Any]) -> str:
     when = item.get("expires_local") or item.get("expired_time")
     parts = [f"- {_text(when)} · {_text(item.get('instance_id'))}{named} · {_text(item.get('region'))}"]
     if item.get("auto_renew"):
-        parts.append(f"auto-renew: {item['auto_renew']}")
+        parts.append(auto_renew_phrase(item["auto_renew"]))
     if "price" in item:
         price = item.get("price")
         currency = _text(item.get("currency"), "")
@@ -237,7 +238,7 @@ def _expiring_line(item: Mapping[str, Any]) -> str:
     if item.get("owner"):
         parts.append(f"@{item['owner']}")
     if not item.get("auto_renew") and "price" not in item:
-        parts.append(_text(item.get("status")))
+        parts.append(instance_status_phrase(item.get("status")))
     return " · ".join(parts)
 
 
@@ -264,7 +265,7 @@ def _mentions(items: list[Mapping[str, Any]]) -> tuple[tuple[str, ...], tuple[st
 def _skipped_summary(skipped: list[Mapping[str, Any]]) -> list[str]:
     if not skipped:
         return []
-    reasons = Counter(_text(item.get("reason"), "no reason given") for item in skipped)
+    reasons = Counter(reason_phrase(_text(item.get("reason"), "no reason given")) for item in skipped)
     ordered = sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0]))
     return [f"- Skipped: {len(skipped)} ({', '.join(f'{reason}: {count}' for reason, count in ordered)})"]
 
@@ -274,7 +275,7 @@ def _renewed_line(item: Mapping[str, Any]) -> str:
         f"- {_text(item.get('instance_id'))} · {_text(item.get('region'))} · expiry {_text(item.get('expired_time'))}"
     )
     if item.get("terms"):
-        line += f" · {item['terms']}"
+        line += f" · {terms_phrase(item['terms'])}"
     if item.get("price") is not None:
         line += f" · {item['price']:,.2f} {_text(item.get('currency'), '')}".rstrip()
     if item.get("order_id"):
@@ -348,7 +349,7 @@ def _renew_messages(result: Mapping[str, Any]) -> list[Message]:
         count = _plural(len(renewed), "instance")
         period = result.get("period")
         unit = result.get("period_unit")
-        length = f" for {period} {unit}" if period and unit else ""
+        length = f" for {period_phrase(period, unit)}" if period and unit else ""
         if dry_run:
             headline = f"DRY RUN: would renew {count}{length}"
             summary = f"DRY RUN, would renew {len(renewed)}"
@@ -366,25 +367,11 @@ def _expected_line(expected: Mapping[str, Any] | None) -> str:
         return "- Expected setting: not reported"
     if not expected.get("auto_renew"):
         return "- Expected: auto-renew off"
-    duration = expected.get("duration")
-    return "- Expected: auto-renew on" + (f", {_months(duration)}" if duration else "")
-
-
-def _months(duration: Any) -> str:
-    try:
-        return _plural(int(duration), "month")
-    except (TypeError, ValueError):  # a malformed value is shown as-is rather than breaking the message
-        return f"{duration} months"
+    return f"- Expected: {auto_renew_phrase(True, expected.get('duration'))}"
 
 
 def _actual_setting(item: Mapping[str, Any]) -> str:
-    enabled = item.get("auto_renew_enabled")
-    if enabled is None:
-        return "auto-renew unknown"
-    if not enabled:
-        return "auto-renew off"
-    duration = item.get("duration")
-    return "auto-renew on" + (f", {_months(duration)}" if duration else "")
+    return auto_renew_phrase(item.get("auto_renew_enabled"), item.get("duration"))
 
 
 def _audit_messages(result: Mapping[str, Any]) -> list[Message]:
