@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import pytest
+
 from ecs_renewal.report.html import render_expiry_report
 from ecs_renewal.timeutil import zone
 
@@ -54,16 +56,58 @@ def test_self_contained_no_scripts_fonts_or_external_references():
 
 def test_reads_on_a_phone_and_prints():
     text, _ = page()
-    assert 'name="viewport"' in text and "@media print" in text and "@media (max-width" in text
-    assert "overflow-x: auto" in text  # the wide table scrolls inside its box on a narrow screen
+    assert 'name="viewport"' in text and "@media print" in text and "@media (max-width: 760px)" in text
+    assert "overflow-x: auto" in text  # between a phone and a laptop the table may scroll inside its box
+    # On a phone each row is a card whose fields carry their own labels (there is no header row to read).
+    assert "content: attr(data-label)" in text
+    assert len(re.findall(r'<td class="[^"]*" data-label="', text)) == 3 * 10
+
+
+def charts(text: str) -> dict[str, str]:
+    return dict(re.findall(r'<svg class="(timeline-\w+)"(.*?)</svg>', text, re.S))
 
 
 def test_timeline_stacks_regions_and_marks_tiers():
     text, outline = page()
-    assert outline.tags.count("svg") == 1
-    assert len(re.findall(r'<rect [^>]*fill="#0072B2"', text)) == 2  # cn-hangzhou: two days with instances
-    assert len(re.findall(r'<rect [^>]*fill="#E69F00"', text)) == 1  # cn-shanghai
-    assert len(re.findall(r'class="tier"', text)) == 5  # 1, 3, 7, 15, 30 days within a 30-day window
+    assert outline.tags.count("svg") == 2  # one for a wide screen, one drawn for a phone; CSS shows one
+    drawn = charts(text)
+    assert sorted(drawn) == ["timeline-narrow", "timeline-wide"]
+    for svg in drawn.values():
+        assert len(re.findall(r'<rect [^>]*fill="#0072B2"', svg)) == 2  # cn-hangzhou: two days with instances
+        assert len(re.findall(r'<rect [^>]*fill="#E69F00"', svg)) == 1  # cn-shanghai
+        assert len(re.findall(r'class="tier"', svg)) == 5  # 1, 3, 7, 15, 30 days within a 30-day window
+
+
+def _numbers(tag: str, *names: str) -> list[float]:
+    return [float(re.search(rf'\b{name}="([-\d.]+)"', tag).group(1)) for name in names]
+
+
+@pytest.mark.parametrize("start", ["2026-11-24T16:00Z", "2026-11-25T03:30Z", "2026-11-25T12:00Z"])
+def test_tier_lines_run_between_bars_never_through_one(start):
+    # Asia/Shanghai midnight, mid-morning and evening: a tier ends in the middle of a day's bar.
+    rows = [{**row, "expired_time": f"2026-11-{day}T{hour}:00Z"}
+            for row in RESULT["expiring"] for day in range(25, 30) for hour in ("02", "11", "20")]
+    window = {"start": start, "end": "2026-12-25T00:00Z"}
+    text = render_expiry_report({**RESULT, "expiring": rows, "window": window}, tz=zone("Asia/Shanghai"))
+    wide, narrow = charts(text)["timeline-wide"], charts(text)["timeline-narrow"]
+    bars = [_numbers(tag, "x", "width") for tag in re.findall(r"<rect [^>]*>", wide)]
+    lines = [_numbers(tag, "x1")[0] for tag in re.findall(r'<line class="tier"[^>]*>', wide)]
+    assert len(lines) == 5 and bars
+    assert not [(x, bar) for x in lines for bar in bars if bar[0] <= x <= bar[0] + bar[1]]
+    rows_y = [_numbers(tag, "y", "height") for tag in re.findall(r"<rect [^>]*>", narrow)]
+    lines_y = [_numbers(tag, "y1")[0] for tag in re.findall(r'<line class="tier"[^>]*>', narrow)]
+    assert len(lines_y) == 5 and rows_y
+    assert not [(y, bar) for y in lines_y for bar in rows_y if bar[0] <= y <= bar[0] + bar[1]]
+
+
+def test_tier_line_is_on_the_day_boundary_nearest_to_when_the_tier_ends():
+    # 2026-11-25T12:00Z is 20:00 in Shanghai: one day later is 11-26 20:00, nearer 11-27 00:00 than 11-26 00:00.
+    result = {**RESULT, "window": {"start": "2026-11-25T12:00Z", "end": "2026-12-25T00:00Z"}}
+    text = render_expiry_report(result, tz=zone("Asia/Shanghai"), tiers=(1,))
+    assert "reminder tier ≤ 1 day: expiring before 11-26 20:00" in text
+    slot = (1200 - 40 - 12) / 31  # 11-25 .. 12-25 in Shanghai: 31 days
+    (x,) = [float(v) for v in re.findall(r'<line class="tier" x1="([\d.]+)"', charts(text)["timeline-wide"])]
+    assert x == pytest.approx(40 + 2 * slot, abs=0.1)
 
 
 def test_table_figures_and_escaping():
@@ -73,6 +117,15 @@ def test_table_figures_and_escaping():
     assert "1,444.00 CNY" in text and "(1 unknown)" in text and "unknown</td>" in text
     assert "2026-11-25 18:00" in text  # 10:00 UTC shown in Asia/Shanghai
     assert 'class="tier-1"' in text
+
+
+def test_table_says_auto_renew_and_status_in_plain_words():
+    text, _ = page()
+    cells = dict.fromkeys(re.findall(r'data-label="(?:Auto-renew|Status)">([^<]*(?:<span[^>]*>[^<]*)?)', text))
+    assert list(cells) == ["running", "off", "on", "stopped"]
+    assert "AutoRenewal" not in text and "Normal<" not in text and "Running" not in text
+    lapsing = render_expiry_report({**RESULT, "expiring": [{**RESULT["expiring"][0], "auto_renew": "NotRenewal"}]})
+    assert '<span class="lapse">letting it expire</span>' in lapsing and "NotRenewal" not in lapsing
 
 
 def test_empty_window_says_so():

@@ -1,8 +1,10 @@
 """One self-contained HTML page of what is coming: an expiry timeline, the table, the run's figures.
 
 No external scripts, styles or fonts (it must open from a mail attachment or a phone offline): the
-chart is inline SVG, the style is inline CSS with a system font stack. It prints on A4 and reads on a
-narrow screen (the table scrolls sideways inside its box, the chart scales).
+chart is inline SVG, the style is inline CSS with a system font stack. Two layouts, chosen by CSS alone:
+on a wide screen a column chart and a table whose every column fits 1280 px without scrolling; on a
+narrow one (a phone) a chart with one row per day, drawn for that width so its labels stay readable,
+and a card per instance. It prints on A4.
 """
 
 from __future__ import annotations
@@ -12,43 +14,77 @@ from datetime import date, datetime, timedelta, timezone
 from html import escape
 from typing import Any
 
+from ..notify.wording import auto_renew_state, instance_status_phrase
 from ..tiers import DEFAULT_TIERS, EXPIRED, tier_label
 from ..timeutil import parse_minute
 
 # Colour-blind-safe palette (Okabe–Ito), one colour per region in order of appearance.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-CHART_WIDTH, CHART_HEIGHT, MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 720, 220, 36, 34, 22
+# The wide chart: drawn at about the size it is shown (1248 px wide at 1280), so 11 px text stays 11 px.
+WIDE_W, WIDE_H, WIDE_LEFT, WIDE_RIGHT, WIDE_TOP, WIDE_BOTTOM = 1200, 260, 40, 12, 46, 24
+# The narrow chart: one row per day, drawn for a phone's ~370 px.
+NARROW_W, NARROW_ROW, NARROW_LABEL, NARROW_VALUE, NARROW_TIER_GAP = 360, 22, 78, 86, 16
+NARROW_BREAKPOINT = 760  # px: below it, rows and cards instead of columns and a table
+TIER_COLOUR = "#b00020"
 
-STYLE = """
-:root { color-scheme: light; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       margin: 0 auto; padding: 16px; max-width: 1000px; color: #1a1a1a; background: #fff; }
-h1 { font-size: 1.4em; margin: 0 0 4px; } h2 { font-size: 1.1em; margin: 24px 0 8px; }
-.sub { color: #555; margin: 0 0 16px; }
-.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 8px; margin: 12px 0; }
-.figure { border: 1px solid #ddd; border-radius: 6px; padding: 8px 10px; }
-.figure b { display: block; font-size: 1.35em; }
-.figure span { color: #555; font-size: .85em; }
-.chart svg { width: 100%; height: auto; display: block; }
-.legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: .85em; margin: 4px 0 0; padding: 0; list-style: none; }
-.legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: baseline; }
-.table-box { overflow-x: auto; -webkit-overflow-scrolling: touch; border: 1px solid #ddd; border-radius: 6px; }
-table { border-collapse: collapse; width: 100%; min-width: 640px; }
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eee; white-space: nowrap; }
-th { background: #f6f6f6; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.tier-expired td, tr.tier-1 td { background: #fde8e8; } tr.tier-3 td { background: #fff1e0; }
-.tag { font-size: .8em; padding: 1px 6px; border-radius: 9px; background: #eee; }
-.errors { color: #a00; }
-footer { color: #777; font-size: .8em; margin-top: 24px; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 11px; }
-  .table-box { overflow: visible; border: none; }
-  table { min-width: 0; } th { position: static; }
-  tr { break-inside: avoid; } .chart { break-inside: avoid; }
-}
-@media (max-width: 600px) { body { padding: 10px; } h1 { font-size: 1.2em; } }
+STYLE = f"""
+:root {{ color-scheme: light; }}
+* {{ box-sizing: border-box; }}
+body {{ font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       margin: 0 auto; padding: 16px; max-width: 1440px; color: #1a1a1a; background: #fff; }}
+h1 {{ font-size: 1.4em; margin: 0 0 4px; }} h2 {{ font-size: 1.1em; margin: 24px 0 8px; }}
+.sub {{ color: #555; margin: 0 0 16px; }}
+.figures {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 8px; margin: 12px 0; }}
+.figure {{ border: 1px solid #ddd; border-radius: 6px; padding: 8px 10px; }}
+.figure b {{ display: block; font-size: 1.35em; }}
+.figure span {{ color: #555; font-size: .85em; }}
+.chart svg {{ width: 100%; height: auto; display: block; }}
+.chart svg text {{ font-family: inherit; }}
+.chart-narrow {{ display: none; }}
+.note {{ color: #555; font-size: .85em; margin: 4px 0 0; }}
+.legend {{ display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: .9em; margin: 6px 0 0; padding: 0;
+          list-style: none; }}
+.legend i {{ display: inline-block; width: 11px; height: 11px; margin-right: 5px; vertical-align: -1px; }}
+.legend .tier-key {{ color: {TIER_COLOUR}; }}
+.legend i.dash {{ width: 0; height: 12px; background: none; border-left: 2px dashed {TIER_COLOUR}; }}
+.table-box {{ overflow-x: auto; -webkit-overflow-scrolling: touch; border: 1px solid #ddd; border-radius: 6px; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 13px; }}
+th, td {{ text-align: left; padding: 5px 7px; border-bottom: 1px solid #eee; white-space: nowrap;
+         vertical-align: top; }}
+th {{ background: #f6f6f6; position: sticky; top: 0; font-weight: 600; }}
+td.c-name, td.c-owner {{ white-space: normal; overflow-wrap: anywhere; min-width: 9em; }}
+td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.c-instance {{ font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }}
+tr.tier-expired td, tr.tier-1 td {{ background: #fde8e8; }} tr.tier-3 td {{ background: #fff1e0; }}
+.tag {{ font-size: .85em; padding: 1px 6px; border-radius: 9px; background: #eee; }}
+.lapse {{ color: #a00; font-weight: 600; }}
+.errors {{ color: #a00; }}
+footer {{ color: #777; font-size: .8em; margin-top: 24px; }}
+@media print {{
+  body {{ max-width: none; padding: 0; font-size: 11px; }}
+  .table-box {{ overflow: visible; border: none; }}
+  th {{ position: static; }}
+  tr {{ break-inside: avoid; }} .chart {{ break-inside: avoid; }}
+}}
+/* A phone: the chart turns into one row per day and each instance into a card, fields labelled. */
+@media (max-width: {NARROW_BREAKPOINT}px) {{
+  body {{ padding: 10px; }} h1 {{ font-size: 1.2em; }} .figure b {{ font-size: 1.1em; }}
+  .chart-wide {{ display: none; }} .chart-narrow {{ display: block; }}
+  .table-box {{ border: none; overflow: visible; }}
+  table, tbody {{ display: block; width: 100%; }}
+  thead {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }}
+  tr {{ display: grid; grid-template-columns: 1fr 1fr; gap: 4px 12px; margin: 0 0 8px; padding: 8px 10px;
+       border: 1px solid #ddd; border-radius: 6px; }}
+  tr.tier-expired, tr.tier-1 {{ background: #fde8e8; }} tr.tier-3 {{ background: #fff1e0; }}
+  tr td, tr.tier-expired td, tr.tier-1 td, tr.tier-3 td {{ background: none; }}
+  td {{ display: block; padding: 0; border: 0; white-space: normal; overflow-wrap: anywhere; font-size: 14px; }}
+  td.num {{ text-align: left; }}
+  td::before {{ content: attr(data-label); display: block; color: #666; font-size: 12px; }}
+  td.c-instance, td.c-name {{ grid-column: 1 / -1; }}
+  td.c-instance {{ order: -2; font-size: 14px; font-weight: 600; }} td.c-name {{ order: -1; }}
+  td.c-instance::before, td.c-name::before {{ display: none; }}
+  td.empty-row {{ grid-column: 1 / -1; }} td.empty-row::before {{ display: none; }}
+}}
 """
 
 
@@ -65,6 +101,7 @@ def render_expiry_report(
     colours = {region: PALETTE[i % len(PALETTE)] for i, region in enumerate(regions)}
     cost = result.get("estimated_cost") or {}
     generated = (generated_at or datetime.now(timezone.utc)).astimezone(tz)
+    timeline = _Timeline(rows, start, end, tz, tiers)
 
     title = f"ECS expiries {start.astimezone(tz):%Y-%m-%d} → {end.astimezone(tz):%Y-%m-%d}"
     parts = [
@@ -77,10 +114,11 @@ def render_expiry_report(
         f"Times in {escape(tz_name)}.</p></header>",
         _figures(rows, cost, result, tz),
         '<section class="chart" aria-label="Expiry timeline"><h2>Timeline</h2>',
-        _timeline_svg(rows, start, end, tz, colours, tiers),
-        _legend(colours),
+        f'<div class="chart-wide">{_wide_svg(timeline, colours)}</div>',
+        f'<div class="chart-narrow">{_narrow_svg(timeline, colours)}</div>',
+        _legend(colours, timeline),
         "</section>",
-        '<section><h2>Instances</h2><div class="table-box">',
+        f'<section><h2>Instances ({len(rows)})</h2><div class="table-box">',
         _table(rows, tz),
         "</div></section>",
         _errors(result.get("errors", [])),
@@ -110,94 +148,186 @@ def _figures(rows: list[dict[str, Any]], cost: dict[str, Any], result: dict[str,
     return f'<section class="figures" aria-label="Figures">{cells}</section>'
 
 
-def _timeline_svg(
-    rows: list[dict[str, Any]], start: datetime, end: datetime, tz: Any, colours: dict[str, str],
-    tiers: tuple[int, ...],
-) -> str:
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    counts: dict[date, Counter[str]] = defaultdict(Counter)
-    costs: dict[date, float] = defaultdict(float)
-    for row in rows:
-        day = parse_minute(row["expired_time"]).astimezone(tz).date()
-        counts[day][row["region"]] += 1
-        costs[day] += row.get("price") or 0.0
-    peak = max((sum(c.values()) for c in counts.values()), default=0) or 1
-    plot_w = CHART_WIDTH - MARGIN_LEFT - 8
-    plot_h = CHART_HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
+class _Timeline:
+    """What both charts draw: instances (and cost) per local day, and where each reminder tier ends."""
+
+    def __init__(self, rows: list[dict[str, Any]], start: datetime, end: datetime, tz: Any,
+                 tiers: tuple[int, ...]) -> None:
+        first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+        self.days: list[date] = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        self.counts: dict[date, Counter[str]] = defaultdict(Counter)
+        self.costs: dict[date, float] = defaultdict(float)
+        for row in rows:
+            day = parse_minute(row["expired_time"]).astimezone(tz).date()
+            self.counts[day][row["region"]] += 1
+            self.costs[day] += row.get("price") or 0.0
+        self.peak = max((sum(c.values()) for c in self.counts.values()), default=0) or 1
+        # A tier ends at start + N days, usually in the middle of a local day. The line goes on the day
+        # boundary nearest to that moment — between two bars, never through one — and its label says the
+        # exact moment.
+        midnight = datetime.combine(first, datetime.min.time(), tzinfo=start.astimezone(tz).tzinfo)
+        self.tier_marks: list[tuple[int, int, datetime]] = []  # (tier, boundary index, exact end)
+        used: set[int] = set()
+        for tier in sorted(t for t in tiers if t > 0):
+            ends = (start + timedelta(days=tier)).astimezone(tz)
+            boundary = round((ends.replace(tzinfo=None) - midnight.replace(tzinfo=None)) / timedelta(days=1))
+            if 0 < boundary <= len(self.days) and boundary not in used:
+                used.add(boundary)
+                self.tier_marks.append((tier, boundary, ends))
+
+    def total(self, day: date) -> int:
+        return sum(self.counts[day].values())
+
+
+def _tier_title(tier: int, ends: datetime) -> str:
+    return f"<title>reminder tier {escape(tier_label(tier))}: expiring before {ends:%m-%d %H:%M}</title>"
+
+
+def _wide_svg(timeline: _Timeline, colours: dict[str, str]) -> str:
+    days, peak = timeline.days, timeline.peak
+    plot_w = WIDE_W - WIDE_LEFT - WIDE_RIGHT
+    plot_h = WIDE_H - WIDE_BOTTOM - WIDE_TOP
     slot = plot_w / max(1, len(days))
     bar_w = max(2.0, slot * 0.7)
-    out = [f'<svg viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
+    base_y = WIDE_TOP + plot_h
+    out = [f'<svg class="timeline-wide" viewBox="0 0 {WIDE_W} {WIDE_H}" role="img" '
            f'aria-label="Instances expiring per day, stacked by region">']
-    # y axis: 0 and the peak
-    base_y = MARGIN_TOP + plot_h
-    out.append(f'<line x1="{MARGIN_LEFT}" y1="{base_y}" x2="{CHART_WIDTH - 8}" y2="{base_y}" stroke="#999"/>')
-    out.append(f'<text x="{MARGIN_LEFT - 6}" y="{MARGIN_TOP + 4}" font-size="11" text-anchor="end">{peak}</text>')
-    out.append(f'<text x="{MARGIN_LEFT - 6}" y="{base_y}" font-size="11" text-anchor="end">0</text>')
-    # tier boundaries, measured from the window's start
-    for tier in sorted(tiers):
-        if tier > len(days):
-            continue
-        x = MARGIN_LEFT + tier * slot
-        out.append(f'<line class="tier" x1="{x:.1f}" y1="{MARGIN_TOP - 6}" x2="{x:.1f}" y2="{base_y}" '
-                   f'stroke="#c00" stroke-dasharray="3 3" stroke-width="1"/>')
-        out.append(f'<text x="{x + 2:.1f}" y="{MARGIN_TOP - 8}" font-size="10" fill="#c00">{tier}d</text>')
-    label_every = max(1, len(days) // 10)
+    out.append(f'<line x1="{WIDE_LEFT}" y1="{base_y}" x2="{WIDE_W - WIDE_RIGHT}" y2="{base_y}" stroke="#999"/>')
+    out.append(f'<line x1="{WIDE_LEFT}" y1="{WIDE_TOP}" x2="{WIDE_W - WIDE_RIGHT}" y2="{WIDE_TOP}" '
+               'stroke="#eee"/>')
+    out.append(f'<text x="{WIDE_LEFT - 6}" y="{WIDE_TOP + 4}" font-size="12" text-anchor="end">{peak}</text>')
+    out.append(f'<text x="{WIDE_LEFT - 6}" y="{base_y}" font-size="12" text-anchor="end">0</text>')
+    # Tier lines sit on slot boundaries, i.e. in the gap between two bars; their labels in a strip of
+    # their own above the bars' value labels.
+    label_room = 0.0  # where the previous tier label ends: a label that would overlap it is left out
+    for tier, boundary, ends in timeline.tier_marks:
+        x = WIDE_LEFT + boundary * slot
+        out.append(f'<line class="tier" x1="{x:.1f}" y1="14" x2="{x:.1f}" y2="{base_y}" stroke="{TIER_COLOUR}" '
+                   f'stroke-dasharray="4 3" stroke-width="1.2">{_tier_title(tier, ends)}</line>')
+        label = tier_label(tier)
+        half = len(label) * 3.6  # about half the width of 12 px text
+        if x - half > label_room:  # (the legend lists every tier with the moment it ends)
+            anchor = "end" if x + half > WIDE_W else "middle"
+            out.append(f'<text x="{x:.1f}" y="11" font-size="12" fill="{TIER_COLOUR}" text-anchor="{anchor}">'
+                       f"{escape(label)}</text>")
+            label_room = x + half + 6
+    label_every = max(1, -(-len(days) // 16))  # at most 16 day labels
     for index, day in enumerate(days):
-        x = MARGIN_LEFT + index * slot + (slot - bar_w) / 2
-        y = base_y
+        x = WIDE_LEFT + index * slot + (slot - bar_w) / 2
+        y = float(base_y)
         for region, colour in colours.items():
-            n = counts[day][region]
+            n = timeline.counts[day][region]
             if not n:
                 continue
             h = n / peak * plot_h
             y -= h
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colour}">'
                        f"<title>{day:%m-%d} {escape(region)}: {n}</title></rect>")
-        total = sum(counts[day].values())
-        if total and slot >= 12:
+        total = timeline.total(day)
+        if total and slot >= 14:
             # Labels only where they fit: the count always, the day's cost on a wide enough slot.
-            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" font-size="9" text-anchor="middle">'
-                       f"{total}</text>")
-            if costs[day] and slot >= 48:
-                out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 13:.1f}" font-size="8" fill="#555" '
-                           f'text-anchor="middle">{costs[day]:,.0f}</text>')
+            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" font-size="12" font-weight="600" '
+                       f'text-anchor="middle">{total}</text>')
+            if timeline.costs[day] and slot >= 56:
+                out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 18:.1f}" font-size="11" fill="#555" '
+                           f'text-anchor="middle">{timeline.costs[day]:,.0f}</text>')
         if index % label_every == 0:
-            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{base_y + 14}" font-size="10" text-anchor="middle">'
+            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{base_y + 16}" font-size="12" text-anchor="middle">'
                        f"{day:%m-%d}</text>")
-    out.append(f'<text x="{MARGIN_LEFT}" y="{CHART_HEIGHT - 4}" font-size="10" fill="#555">'
-               "bars: instances expiring per day, by region (cost per day above wide bars); "
-               "dashed: reminder tiers, in days from now</text>")
     out.append("</svg>")
     return "".join(out)
 
 
-def _legend(colours: dict[str, str]) -> str:
+def _narrow_svg(timeline: _Timeline, colours: dict[str, str]) -> str:
+    """One row per day: the date, a bar stacked by region, the count and the day's cost."""
+    days, peak = timeline.days, timeline.peak
+    bar_max = NARROW_W - NARROW_LABEL - NARROW_VALUE
+    breaks = {boundary: (tier, ends) for tier, boundary, ends in timeline.tier_marks}
+    out: list[str] = []
+    y = 4.0
+    for index, day in enumerate(days):
+        if index in breaks:  # a tier ends here: a labelled dashed line in a gap between two rows
+            tier, ends = breaks[index]
+            y += NARROW_TIER_GAP / 2
+            out.append(_narrow_tier_line(y, tier, ends))
+            y += NARROW_TIER_GAP / 2
+        mid = y + NARROW_ROW / 2
+        out.append(f'<text x="0" y="{mid + 4:.1f}" font-size="13">{day:%m-%d} {day:%a}</text>')
+        x = float(NARROW_LABEL)
+        for region, colour in colours.items():
+            n = timeline.counts[day][region]
+            if not n:
+                continue
+            w = n / peak * bar_max
+            out.append(f'<rect x="{x:.1f}" y="{y + 3:.1f}" width="{w:.1f}" height="{NARROW_ROW - 6}" '
+                       f'fill="{colour}"><title>{day:%m-%d} {escape(region)}: {n}</title></rect>')
+            x += w
+        total = timeline.total(day)
+        value = f"{total}" + (f" · {timeline.costs[day]:,.0f}" if timeline.costs[day] else "") if total else "–"
+        if x + 5 + len(value) * 7.8 > NARROW_W:  # no room after the bar: end at the edge, haloed over the bar
+            where = f'x="{NARROW_W}" text-anchor="end" stroke="#fff" stroke-width="3" paint-order="stroke"'
+        else:
+            where = f'x="{x + 5:.1f}"'
+        out.append(f'<text {where} y="{mid + 4:.1f}" font-size="13" font-weight="600">{value}</text>')
+        y += NARROW_ROW
+    if len(days) in breaks:
+        tier, ends = breaks[len(days)]
+        y += NARROW_TIER_GAP / 2
+        out.append(_narrow_tier_line(y, tier, ends))
+        y += NARROW_TIER_GAP / 2
+    height = y + 4
+    return (f'<svg class="timeline-narrow" viewBox="0 0 {NARROW_W} {height:.0f}" role="img" '
+            f'aria-label="Instances expiring per day, stacked by region">{"".join(out)}</svg>')
+
+
+def _narrow_tier_line(y: float, tier: int, ends: datetime) -> str:
+    label = escape(tier_label(tier))
+    return (f'<line class="tier" x1="{NARROW_LABEL}" y1="{y:.1f}" x2="{NARROW_W}" y2="{y:.1f}" '
+            f'stroke="{TIER_COLOUR}" stroke-dasharray="4 3" stroke-width="1.2">{_tier_title(tier, ends)}</line>'
+            f'<text x="0" y="{y + 4:.1f}" font-size="11" fill="{TIER_COLOUR}">{label}</text>')
+
+
+def _legend(colours: dict[str, str], timeline: _Timeline) -> str:
     items = "".join(f'<li><i style="background:{c}"></i>{escape(r)}</li>' for r, c in colours.items())
-    return f'<ul class="legend">{items}</ul>'
+    note = ("Bars: instances expiring per day, stacked by region; the number is the count, with the day's "
+            "estimated renewal cost where there is room.")
+    if timeline.tier_marks:
+        ends = "; ".join(f"{escape(tier_label(t))} until {e:%m-%d %H:%M}" for t, _, e in timeline.tier_marks)
+        items += f'<li class="tier-key"><i class="dash"></i>reminder tiers, on the nearest day boundary ({ends})</li>'
+    return f'<ul class="legend">{items}</ul><p class="note">{note}</p>'
+
+
+COLUMNS = (  # (heading, css class)
+    ("Expires", "c-expires"), ("Days left", "c-days num"), ("Tier", "c-tier"), ("Instance", "c-instance"),
+    ("Name", "c-name"), ("Region", "c-region"), ("Status", "c-status"), ("Auto-renew", "c-auto-renew"),
+    ("Owner", "c-owner"), ("Price", "c-price num"),
+)
 
 
 def _table(rows: list[dict[str, Any]], tz: Any) -> str:
-    head = ("Expires", "Days left", "Tier", "Instance", "Name", "Region", "Status", "Auto-renew", "Owner", "Price")
     body = []
     for row in rows:
         tier = row.get("tier")
         css = "tier-expired" if tier == EXPIRED else f"tier-{tier}" if tier else ""
         expires = parse_minute(row["expired_time"]).astimezone(tz)
         price = row.get("price")
-        cells = [
-            f"{expires:%Y-%m-%d %H:%M}", f'<td class="num">{row.get("days_left", "")}</td>',
-            f'<span class="tag">{escape(tier_label(tier))}</span>' if "tier" in row else "",
-            escape(row["instance_id"]), escape(row.get("instance_name") or ""), escape(row["region"]),
-            escape(row.get("status") or ""), escape(row.get("auto_renew") or ""), escape(row.get("owner") or ""),
-            f'<td class="num">{price:,.2f} {escape(row.get("currency") or "")}</td>' if price is not None
-            else '<td class="num">unknown</td>',
+        auto_renew = auto_renew_state(row.get("auto_renew")) if row.get("auto_renew") else "—"
+        values = [
+            f"{expires:%Y-%m-%d %H:%M}", escape(str(row.get("days_left", ""))),
+            f'<span class="tag">{escape(tier_label(tier))}</span>' if "tier" in row else "—",
+            escape(row["instance_id"]), escape(row.get("instance_name") or "") or "—", escape(row["region"]),
+            escape(instance_status_phrase(row.get("status"))) if row.get("status") else "—",
+            f'<span class="lapse">{escape(auto_renew)}</span>' if row.get("auto_renew") == "NotRenewal"
+            else escape(auto_renew),
+            escape(row.get("owner") or "") or "—",
+            f'{price:,.2f} {escape(row.get("currency") or "")}'.strip() if price is not None else "unknown",
         ]
-        tds = "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in cells)
+        tds = "".join(f'<td class="{cls}" data-label="{head}">{value}</td>'
+                      for (head, cls), value in zip(COLUMNS, values, strict=True))
         body.append(f'<tr class="{css}">{tds}</tr>')
     if not body:
-        body.append(f'<tr><td colspan="{len(head)}">Nothing expires in this window.</td></tr>')
-    ths = "".join(f'<th scope="col">{h}</th>' for h in head)
+        body.append(f'<tr><td class="empty-row" colspan="{len(COLUMNS)}">Nothing expires in this window.</td></tr>')
+    ths = "".join(f'<th scope="col" class="{cls}">{head}</th>' for head, cls in COLUMNS)
     return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
