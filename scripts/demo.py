@@ -21,6 +21,7 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 from ecs_emulator import Emulator, FleetSpec  # noqa: E402
 from ecs_renewal import logs  # noqa: E402
 from ecs_renewal.cli.output import html_page  # noqa: E402
+from ecs_renewal.notify.wording import audited_state, reason_phrase  # noqa: E402
 from tests.handlers import PROJECT_ENV, fc_context, invoke  # noqa: E402
 
 REGIONS = ("cn-hangzhou", "cn-shanghai", "ap-southeast-1")
@@ -105,7 +106,7 @@ def main() -> int:
         print(f"   would renew {len(dry['renewed'])}, skip {len(dry['skipped'])} — nothing changed "
               f"(no RenewInstance call: {'RenewInstance' not in dry['api_calls']}).")
         for reason, n in Counter(s["reason"] for s in dry["skipped"]).most_common():
-            print(f"   skipped {n}: {reason}")
+            print(f"   skipped {n}: {reason_phrase(reason)}")
         print(counts(dry, "renewed", "skipped", "failed"))
 
         heading(3, 'renew-batch for real ({"dry_run": false})')
@@ -135,8 +136,9 @@ def main() -> int:
         heading(5, "audit-autorenew: who is not set to auto-renew 1 month")
         audit = run("audit-autorenew")
         print(f"   drift on {len(audit['drift'])} prepaid instances; {len(audit['skipped'])} left alone "
-              "(owner chose NotRenewal, or tagged renewal=manual).")
-        table(audit["drift"], ["instance_id", "region", "auto_renew_enabled", "duration", "renewal_status"])
+              "(the owner is letting it expire, or tagged renewal=manual).")
+        table([{**row, "auto_renew": audited_state(row["auto_renew_enabled"], row["duration"], row["renewal_status"])}
+               for row in audit["drift"]], ["instance_id", "region", "auto_renew"])
         print(counts(audit, "drift", "skipped"))
 
         heading(6, 'audit-autorenew with fix ({"fix": true, "dry_run": false})')
