@@ -22,7 +22,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--renew-delay", type=float, default=10.0, help="seconds before a renewal is visible")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every RPC call")
     parser.add_argument("--rate-limit", type=float, default=None, help="calls per second per action")
-    parser.add_argument("--balance", type=float, default=None, help="account balance in CNY")
+    parser.add_argument("--balance", type=float, default=None, help="account cash balance (CNY; USD on intl)")
+    parser.add_argument("--credit", type=float, default=None, help="account credit line, spent after the cash")
+    parser.add_argument(
+        "--site",
+        choices=("china", "intl"),
+        default="china",
+        help="Alibaba Cloud site: renewal terms and currency (default china)",
+    )
+    parser.add_argument(
+        "--unified-expiry-day",
+        type=int,
+        default=None,
+        help="the account's unified expiry day 1..28 (ExpectedRenewDay must match; default none)",
+    )
     return parser
 
 
@@ -38,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     emulator.faults.rate_limit = args.rate_limit
     if args.balance is not None:
         emulator.balance = args.balance
+    if args.credit is not None:
+        emulator.set_credit(args.credit)
+    emulator.site = args.site
+    emulator.set_unified_expiry_day(args.unified_expiry_day)
     if args.save_fleet:
         emulator.save_fleet(args.save_fleet)
 
@@ -45,11 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     creds = emulator.function_credentials
     regions = ",".join(sorted({record.region_id for record in emulator.instances()})) or args.regions
     # What the functions invoked through the FC endpoint (python -m ecs_renewal invoke) run with.
-    emulator.fc.environment.update({
-        "REGIONS": regions,
-        "DINGTALK_WEBHOOK": emulator.dingtalk.webhook_url,
-        "DINGTALK_SECRET": emulator.dingtalk.secret,
-    })
+    emulator.fc.environment.update(
+        {
+            "REGIONS": regions,
+            "DINGTALK_WEBHOOK": emulator.dingtalk.webhook_url,
+            "DINGTALK_SECRET": emulator.dingtalk.secret,
+        }
+    )
     exports = {
         "ECS_ENDPOINT": emulator.url,
         "STS_ENDPOINT": emulator.url,

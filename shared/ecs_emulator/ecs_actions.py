@@ -8,11 +8,12 @@ import re
 import time
 from collections.abc import Callable
 
+from .billing import Charge, draw, spendable
 from .clock import add_months, add_weeks, parse_minute, utcnow
 from .context import RpcContext
 from .errors import ApiError
 from .model import CHARGE_TYPES, INSTANCE_STATUSES, LOCK_REASONS, RENEWAL_STATUSES, InstanceRecord, RenewalRecord
-from .pricing import quote
+from .pricing import renewal_quote
 from .regions import REGIONS
 from .state import TokenRecord
 
@@ -22,8 +23,10 @@ MAX_TAG_FILTERS = 20
 MAX_TAG_FILTER_MATCHES = 1000  # documented cap of tag-filtered results
 MAX_EXPIRY_MONTHS_AHEAD = 60  # renewals may not push the expiry more than 5 years past now
 
-RENEW_MONTH_PERIODS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60)
-RENEW_WEEK_PERIODS = (1, 2, 3, 4)
+# RenewInstance Period per PeriodUnit: China site Month 1-9,12,24,36,48,60 and Week 1-4; international
+# site Month 1-9 and 12 only (RenewInstance doc / generated SDK docstring, <props="china"> / <props="intl">).
+RENEW_PERIODS_CHINA = {"Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60), "Week": (1, 2, 3, 4)}
+RENEW_PERIODS_INTL = {"Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12)}
 AUTO_RENEW_DURATIONS = {"Month": (1, 2, 3, 6, 12, 24, 36, 48, 60), "Year": (1, 2, 3, 4, 5), "Week": (1, 2, 3, 4)}
 
 # DescribeInstances Filter.N: the emulator accepts each key only in its conventional slot.
@@ -284,33 +287,94 @@ def _check_renewable(record: InstanceRecord) -> None:
         )
 
 
+def renew_periods(site: str) -> dict[str, tuple[int, ...]]:
+    """RenewInstance's Period values per PeriodUnit on this site (RenewInstance doc, <props="china"/"intl">)."""
+    return RENEW_PERIODS_INTL if site == "intl" else RENEW_PERIODS_CHINA
+
+
+def _expected_renew_day(ctx: RpcContext, unit_param: str) -> int | None:
+    """ExpectedRenewDay: exclusive with the period parameters, 1..28 (RenewInstance/DescribeRenewalPrice docs)."""
+    text = ctx.get("ExpectedRenewDay")
+    if text is None:
+        return None
+    if ctx.get("Period") is not None or ctx.get(unit_param) is not None:
+        other = "period" if ctx.get("Period") is not None else unit_param[0].lower() + unit_param[1:]
+        raise ApiError(
+            400, "InvalidExpectedRenewDay.Conflict", f"The specified expectedRenewDay is in conflict with {other}."
+        )
+    day = ctx.get_int("ExpectedRenewDay", 400, "InvalidExpectedRenewDay.ValueNotSupported")
+    if day is None or not 1 <= day <= 28:
+        raise ApiError(
+            400, "InvalidExpectedRenewDay.ValueNotSupported", "The specified parameter ExpectedRenewDay is not valid."
+        )
+    return day
+
+
+def _check_unified_day(ctx: RpcContext, day: int) -> None:
+    """The day must be the account's unified expiry day, set beforehand (RenewInstance doc). Code: unverified."""
+    unified = ctx.state.account(ctx.account_id).wallet.unified_expiry_day
+    if unified is None:
+        raise ApiError(
+            400,
+            "InvalidParam.ExpectedRenewDay",
+            "The specified param ExpectedRenewDay is not valid: the account has no unified expiry day.",
+        )
+    if day != unified:
+        raise ApiError(
+            400,
+            "InvalidParam.ExpectedRenewDay",
+            f"The specified param ExpectedRenewDay is not valid: the account's unified expiry day is {unified}.",
+        )
+
+
+def renewal_terms_quote(record: InstanceRecord, period: int | None, unit: str | None, day: int | None, site: str):
+    """(new expiry, quote) for renewing ``record`` now: the one computation both price and renewal use."""
+    old = record.true_expired_time
+    if day is not None:
+        # Approximation: to that day of the next calendar month, priced by the days it adds.
+        new = add_months(old, 1).replace(day=day)
+        quote = renewal_quote(record, days=max(round((new - old).total_seconds() / 86400), 1), site=site)
+    elif unit == "Week":
+        assert period is not None
+        new, quote = add_weeks(old, period), renewal_quote(record, weeks=period, site=site)
+    else:
+        assert period is not None
+        new, quote = add_months(old, period), renewal_quote(record, months=period, site=site)
+    if new > add_months(utcnow(), MAX_EXPIRY_MONTHS_AHEAD):
+        raise ApiError(
+            400,
+            "InvalidPeriod.ExceededMaximumExpirationDate",
+            "The specified renewal period cannot exceed the maximum expiration date. We recommend you try "
+            "shortening the renewal period at next attempt.",
+        )
+    return new, quote
+
+
 def renew_instance(ctx: RpcContext) -> dict:
     instance_id = ctx.require("InstanceId")
     client_token = ctx.get("ClientToken")
     _check_client_token(client_token)
-    period_text, unit_text = ctx.get("Period"), ctx.get("PeriodUnit")
-    renew_day = ctx.get_int("ExpectedRenewDay", 400, "InvalidParameter.ExpectedRenewDay")
+    site = ctx.state.site
+    renew_day = _expected_renew_day(ctx, "PeriodUnit")
     period: int | None = None
     unit: str | None = None
-    if renew_day is not None:
-        if period_text is not None or unit_text is not None:
+    if renew_day is None:
+        period_text = ctx.get("Period")
+        unit = ctx.get("PeriodUnit") or "Month"
+        periods = renew_periods(site)
+        if unit not in periods:
             raise ApiError(
-                400, "InvalidParameter.Conflict", "ExpectedRenewDay cannot be combined with Period/PeriodUnit."
-            )
-        if not 1 <= renew_day <= 28:
-            raise ApiError(400, "InvalidParameter.ExpectedRenewDay", "ExpectedRenewDay must be within 1..28.")
-    else:
-        unit = unit_text or "Month"
-        if unit not in ("Month", "Week"):
-            raise ApiError(
-                400, "InvalidPeriodUnit.ValueNotSupported", f"PeriodUnit must be Month or Week, not {unit!r}."
+                400, "InvalidPeriodUnit.ValueNotSupported", "The specified parameter PeriodUnit is not valid."
             )
         if period_text is None:
-            raise ApiError(400, "MissingPeriod", 'The input parameter "Period" that is mandatory is not supplied.')
+            raise ApiError(
+                400, "InvalidPeriod.NotFound", "The specified period and expectedRenewDay cannot both be empty."
+            )
         period = ctx.get_int("Period", 400, "InvalidPeriod")
-        allowed = RENEW_MONTH_PERIODS if unit == "Month" else RENEW_WEEK_PERIODS
-        if period not in allowed:
-            raise ApiError(400, "InvalidPeriod", f"Period {period_text!r} is not valid for PeriodUnit {unit}.")
+        if period not in periods[unit]:
+            raise ApiError(
+                400, "InvalidPeriod", f"The specified period is not valid: {period_text} {unit} ({site} site)."
+            )
 
     fingerprint = (instance_id, period, unit, renew_day)
     state = ctx.state
@@ -326,35 +390,28 @@ def renew_instance(ctx: RpcContext) -> dict:
                 )
             ctx.replayed = True  # same request again: same order, nothing renewed or charged twice
             return {"OrderId": previous.order_id}
+        if renew_day is not None:
+            _check_unified_day(ctx, renew_day)
 
         record = state.find(instance_id, ctx.account_id, ctx.region)
         if record is None:
             raise _not_found(instance_id)
         _check_renewable(record)
-
         old_expiry = record.true_expired_time
-        if renew_day is not None:
-            new_expiry = add_months(old_expiry, 1).replace(day=renew_day)
-            price, _ = quote(record.instance_type, 1, "Month")
-        elif unit == "Week":
-            assert period is not None
-            new_expiry = add_weeks(old_expiry, period)
-            price, _ = quote(record.instance_type, period, "Week")
-        else:
-            assert period is not None
-            new_expiry = add_months(old_expiry, period)
-            price, _ = quote(record.instance_type, period, "Month")
-        if new_expiry > add_months(utcnow(), MAX_EXPIRY_MONTHS_AHEAD):
-            raise ApiError(
-                400,
-                "InvalidPeriod.ExceededMaximumExpirationDate",
-                "The renewal would push the expiry more than 5 years into the future.",
-            )
-        if account.balance < price:
+        new_expiry, quote = renewal_terms_quote(record, period, unit, renew_day, site)
+        price = quote.total  # exactly what DescribeRenewalPrice quotes for this instance and these terms
+        wallet = account.wallet
+        if spendable(account.balance, wallet) < price:
             raise ApiError(403, "InvalidAccountStatus.NotEnoughBalance", "Your account does not have enough balance.")
 
         order_id = state.next_order_id()
-        account.balance = round(account.balance - price, 2)
+        account.balance = draw(account.balance, wallet, price)
+        now = time.time()
+        wallet.charges.append(Charge(
+            account_id=account.account_id, instance_id=instance_id, region_id=record.region_id, kind="renewal",
+            period=period, period_unit=unit, expected_renew_day=renew_day, amount=price, currency=quote.currency,
+            order_id=order_id, at=now, client_token=client_token,
+        ))  # fmt: skip
         record.set_true_expiry(new_expiry, state.renew_visibility_delay)
         record.renewals.append(
             RenewalRecord(
@@ -363,7 +420,7 @@ def renew_instance(ctx: RpcContext) -> dict:
                 period_unit=unit,
                 expected_renew_day=renew_day,
                 client_token=client_token,
-                at=time.time(),
+                at=now,
                 old_expired_time=old_expiry,
                 new_expired_time=new_expiry,
                 price=price,
@@ -386,60 +443,38 @@ def describe_renewal_price(ctx: RpcContext) -> dict:
     resource_id = ctx.require("ResourceId")
     resource_type = ctx.get("ResourceType") or "instance"
     if resource_type != "instance":
-        raise ApiError(400, "InvalidResourceType.ValueNotSupported", "The emulator prices ResourceType=instance only.")
-    renew_day = ctx.get_int("ExpectedRenewDay", 400, "InvalidParameter.ExpectedRenewDay")
-    period_given = ctx.get("Period") is not None or ctx.get("PriceUnit") is not None
-    if renew_day is not None:
-        if period_given:
-            raise ApiError(
-                400, "InvalidParameter.Conflict", "ExpectedRenewDay cannot be combined with Period/PriceUnit."
-            )
-        if not 1 <= renew_day <= 28:
-            raise ApiError(400, "InvalidParameter.ExpectedRenewDay", "ExpectedRenewDay must be within 1..28.")
-        period, unit = 1, "Month"
-    else:
+        raise ApiError(
+            400, "InvalidResourceType.ValueNotSupported", "The specified parameter ResourceType is not valid."
+        )
+    site = ctx.state.site
+    renew_day = _expected_renew_day(ctx, "PriceUnit")
+    period: int | None = None
+    unit: str | None = None
+    if renew_day is None:
         unit = ctx.get("PriceUnit") or "Month"
         if unit not in ("Month", "Year"):
-            raise ApiError(400, "InvalidPriceUnit.ValueNotSupported", f"PriceUnit must be Month or Year, not {unit!r}.")
+            raise ApiError(400, "InvalidPriceUnit.ValueNotSupported", "The specified parameter PriceUnit is not valid.")
         period = ctx.get_int("Period", 400, "InvalidPeriod", default=1)
-        allowed = range(1, 10) if unit == "Month" else range(1, 4)
+        # Month 1-9, Year 1-3 (doc). The intl site renews at most 12 months: Year 2-3 refused there (a choice).
+        allowed = range(1, 10) if unit == "Month" else range(1, 2 if site == "intl" else 4)
         if period not in allowed:
-            raise ApiError(400, "InvalidPeriod", f"Period {period} is not valid for PriceUnit {unit}.")
-    assert period is not None
+            raise ApiError(400, "InvalidPeriod", f"The specified period is not valid: {period} {unit} ({site} site).")
+        if unit == "Year":
+            assert period is not None
+            period, unit = period * 12, "Month"
 
     with ctx.state.lock:
+        if renew_day is not None:
+            _check_unified_day(ctx, renew_day)
         record = ctx.state.find(resource_id, ctx.account_id, ctx.region)
         if record is None:
             raise ApiError(
-                404, "InvalidResourceId.NotFound", f"The specified ResourceId does not exist: {resource_id}."
+                404, "InvalidInstanceId.NotFound", f"The specified InstanceId does not exist: {resource_id}."
             )
         if record.charge_type != "PrePaid":
             raise _charge_type_violation()
-        instance_type = record.instance_type
-    original, discount = quote(instance_type, period, unit)
-    trade = round(original - discount, 2)
-    rules = [{"RuleId": 1000000000000 + period, "Description": "Year subscription discount"}] if discount else []
-    return {
-        "PriceInfo": {
-            "Price": {
-                "OriginalPrice": original,
-                "DiscountPrice": discount,
-                "TradePrice": trade,
-                "Currency": "CNY",
-                "DetailInfos": {
-                    "DetailInfo": [
-                        {
-                            "Resource": "instanceType",
-                            "OriginalPrice": original,
-                            "DiscountPrice": discount,
-                            "TradePrice": trade,
-                        }
-                    ]
-                },
-            },
-            "Rules": {"Rule": rules},
-        }
-    }
+        _, quote = renewal_terms_quote(record, period, unit, renew_day, site)
+    return {"PriceInfo": quote.price_info()}
 
 
 # ---- Describe/ModifyInstanceAutoRenewAttribute ----------------------------------------------------

@@ -10,9 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from .billing import SITES, Charge
 from .calls import CallLog, CallRecord
 from .clock import format_minute, parse_flexible, utcnow
 from .dingtalk import DingTalkRobot
+from .ecs_actions import renewal_terms_quote
 from .faults import Faults
 from .fc import FunctionCompute
 from .fleet import FleetSpec, generate_fleet, load_fleet_file, new_instance_id, save_fleet_file
@@ -27,6 +29,7 @@ from .model import (
     InstanceRecord,
     RenewalRecord,
 )
+from .pricing import Resources
 from .regions import REGIONS
 from .server import EmulatorHTTPServer
 from .state import DEFAULT_ACCOUNT_ID, EmulatorState
@@ -41,9 +44,11 @@ class Emulator:
         fleet: FleetSpec | None = None,
         renew_visibility_delay: float = 10.0,
         account_id: str = DEFAULT_ACCOUNT_ID,
+        site: str = "china",
     ) -> None:
         self.account_id = account_id
         self.state = EmulatorState(renew_visibility_delay, account_id)
+        self.site = site
         self.keys = KeyRegistry()
         self.faults = Faults()
         self._calls = CallLog()
@@ -169,6 +174,52 @@ class Emulator:
         with self.state.lock:
             self.state.account(account_id or self.account_id).balance = float(value)
 
+    def set_credit(self, limit: float, account_id: str | None = None, *, mybank: float | None = None) -> None:
+        """The account's credit line (spent after the cash; ``QueryAccountBalance`` CreditAmount)."""
+        with self.state.lock:
+            wallet = self.state.account(account_id or self.account_id).wallet
+            wallet.credit_limit, wallet.credit_used = float(limit), 0.0
+            if mybank is not None:
+                wallet.mybank_credit = float(mybank)
+
+    def set_unified_expiry_day(self, day: int | None, account_id: str | None = None) -> None:
+        """The account's unified expiry day (1..28; None = not set, the default). ``ExpectedRenewDay`` must match."""
+        if day is not None and not 1 <= day <= 28:
+            raise ValueError("the unified expiry day is 1..28")
+        with self.state.lock:
+            self.state.account(account_id or self.account_id).wallet.unified_expiry_day = day
+
+    @property
+    def site(self) -> str:
+        """The Alibaba Cloud site played: ``china`` (default) or ``intl`` (renewal terms, currency)."""
+        return self.state.site
+
+    @site.setter
+    def site(self, value: str) -> None:
+        if value not in SITES:
+            raise ValueError(f"site must be one of {SITES}, not {value!r}")
+        self.state.site = value
+
+    def charges(self, account: str | None = None) -> list[Charge]:
+        """Every amount taken from ``account`` (default: the default account; ``"*"``: all accounts), in order."""
+        with self.state.lock:
+            accounts = (
+                self.state.accounts.values() if account == "*" else [self.state.account(account or self.account_id)]
+            )
+            return sorted((c for a in accounts for c in a.wallet.charges), key=lambda c: (c.at, c.order_id))
+
+    def total_charged(self, account: str | None = None) -> float:
+        return round(sum(charge.amount for charge in self.charges(account)), 2)
+
+    def renewal_price(self, instance_id: str, period: int | None = 1, unit: str = "Month",
+                      expected_renew_day: int | None = None) -> float:  # fmt: skip
+        """What RenewInstance would charge for this instance and these terms now (= DescribeRenewalPrice's quote)."""
+        with self.state.lock:
+            record = self.state.instances[instance_id]
+            day = expected_renew_day
+            _, quote = renewal_terms_quote(record, None if day else period, None if day else unit, day, self.site)
+            return quote.total
+
     @property
     def renew_visibility_delay(self) -> float:
         return self.state.renew_visibility_delay
@@ -198,6 +249,7 @@ class Emulator:
         creation_time: datetime | str | None = None,
         period_unit: str = "Month",
         account_id: str | None = None,
+        resources: Resources | None = None,
     ) -> str:
         if region not in REGIONS:
             raise ValueError(f"unknown region {region!r}")
@@ -238,6 +290,7 @@ class Emulator:
                 period_unit=period_unit,
                 renewal_status=renewal_status,
                 account_id=account_id or self.account_id,
+                resources=resources,  # None: seeded from the id (disks, bandwidth, paid image)
             )
             self.state.add_instance(record)
         return instance_id
@@ -294,10 +347,24 @@ class Emulator:
                 for r in records
             ]
             balances = {a.account_id: a.balance for a in self.state.accounts.values()}
+            accounts = {
+                a.account_id: {
+                    "Balance": a.balance,
+                    "CreditLimit": a.wallet.credit_limit,
+                    "CreditUsed": a.wallet.credit_used,
+                    "UnifiedExpiryDay": a.wallet.unified_expiry_day,
+                    "TotalCharged": round(sum(c.amount for c in a.wallet.charges), 2),
+                }
+                for a in self.state.accounts.values()
+            }
+            charges = [c.as_dict() for c in self.charges("*")]
         return {
             "url": self.url,
             "account_id": self.account_id,
+            "site": self.site,
             "balances": balances,
+            "accounts": accounts,
+            "charges": charges,
             "renew_visibility_delay": self.renew_visibility_delay,
             "instance_counts": {region: dict(counts) for region, counts in per_region.items()},
             "instances": instances,
@@ -314,4 +381,5 @@ def _renewal_summary(renewal: RenewalRecord) -> dict:
         "ExpectedRenewDay": renewal.expected_renew_day,
         "ClientToken": renewal.client_token,
         "NewExpiredTime": format_minute(renewal.new_expired_time),
+        "Price": renewal.price,
     }

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .clock import UTC, format_minute, parse_flexible
+from .pricing import Resources, seeded_resources
 
 # What DescribeInstances shows as ExpiredTime for pay-as-you-go instances.
 POSTPAID_EXPIRY = datetime(2099, 12, 31, 15, 59, tzinfo=UTC)
@@ -71,6 +72,10 @@ class InstanceRecord:
     renewal_status: str = "Normal"
     account_id: str = ""
     renewals: list[RenewalRecord] = field(default_factory=list)
+    # Billed with the instance (pricing.py). None = seeded from the instance id, so instances differ.
+    resources: Resources | None = None
+    # The platform's auto-renew deduction attempts that failed (time.time() of each; billing.py).
+    auto_renew_failures: list[float] = field(default_factory=list)
     # What DescribeInstances shows lags behind renewals: (time.monotonic() it becomes visible, expiry).
     _visible_base: datetime | None = None
     _pending_visibility: list[tuple[float, datetime]] = field(default_factory=list)
@@ -78,6 +83,8 @@ class InstanceRecord:
     def __post_init__(self) -> None:
         if self._visible_base is None:
             self._visible_base = self.true_expired_time
+        if self.resources is None:
+            self.resources = seeded_resources(self.instance_id)
 
     @property
     def visible_expired_time(self) -> datetime:
@@ -129,7 +136,8 @@ class InstanceRecord:
             "OSName": "Alibaba Cloud Linux  3.2104 LTS 64位",
             "ImageId": "aliyun_3_x64_20G_alibase_20240528.vhd",
             "InstanceChargeType": self.charge_type,
-            "InternetChargeType": "PayByTraffic",
+            "InternetChargeType": "PayByBandwidth" if self.resources.bandwidth_mbps else "PayByTraffic",
+            "InternetMaxBandwidthOut": self.resources.bandwidth_mbps,
             "SpotStrategy": "NoSpot",
             "ExpiredTime": format_minute(self.visible_expired_time),
             "CreationTime": format_minute(self.creation_time),
@@ -188,11 +196,23 @@ class InstanceRecord:
             "PeriodUnit": self.period_unit,
             "RenewalStatus": self.renewal_status,
             "AccountId": self.account_id,
+            "SystemDiskGiB": self.resources.system_disk_gib,
+            "DataDisksGiB": list(self.resources.data_disks_gib),
+            "InternetMaxBandwidthOut": self.resources.bandwidth_mbps,
+            "ImageMonthlyPrice": self.resources.image_monthly_cny,
         }
 
     @classmethod
     def from_fleet_json(cls, data: dict, default_account_id: str) -> InstanceRecord:
         charge_type = data.get("InstanceChargeType", "PrePaid")
+        resources = None
+        if "SystemDiskGiB" in data:  # older files without resources get the seeded ones
+            resources = Resources(
+                system_disk_gib=int(data["SystemDiskGiB"]),
+                data_disks_gib=tuple(int(size) for size in data.get("DataDisksGiB", [])),
+                bandwidth_mbps=int(data.get("InternetMaxBandwidthOut", 0)),
+                image_monthly_cny=float(data.get("ImageMonthlyPrice", 0.0)),
+            )
         expiry = POSTPAID_EXPIRY if charge_type == "PostPaid" else parse_flexible(data["ExpiredTime"])
         return cls(
             instance_id=data["InstanceId"],
@@ -211,6 +231,7 @@ class InstanceRecord:
             period_unit=data.get("PeriodUnit", "Month"),
             renewal_status=data.get("RenewalStatus", "Normal"),
             account_id=data.get("AccountId") or default_account_id,
+            resources=resources,
         )
 
 

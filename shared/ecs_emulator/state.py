@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from .billing import Wallet
 from .model import InstanceRecord
 
 DEFAULT_ACCOUNT_ID = "1234567890123456"
@@ -29,6 +30,7 @@ class Account:
     account_id: str
     balance: float = DEFAULT_BALANCE
     client_tokens: dict[str, TokenRecord] = field(default_factory=dict)
+    wallet: Wallet = field(default_factory=Wallet)  # credit line, unified expiry day, charges (billing.py)
 
 
 class EmulatorState:
@@ -36,6 +38,7 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.renew_visibility_delay = renew_visibility_delay
         self.default_account_id = default_account_id
+        self.site = "china"  # which ECS site the emulator plays (billing.SITES)
         self.accounts: dict[str, Account] = {}
         self.instances: dict[str, InstanceRecord] = {}
         # DescribeInstances NextToken -> (query fingerprint, offset). Bounded: oldest tokens are forgotten.

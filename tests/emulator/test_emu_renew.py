@@ -14,8 +14,10 @@ from emu_sdk import Sdk, build
 
 from ecs_emulator import Emulator
 from ecs_emulator.clock import UTC
+from ecs_emulator.pricing import Resources
 
 EXPIRY = datetime(2030, 1, 31, 16, 0, tzinfo=UTC)
+BARE = Resources(system_disk_gib=40, data_disks_gib=(), bandwidth_mbps=0, image_monthly_cny=0.0)
 
 
 def renew(instance_id: str, period: int | None = 1, unit: str | None = None, token: str | None = None, **extra):
@@ -39,13 +41,13 @@ def visible_expiry(sdk: Sdk, instance_id: str, region: str = "cn-hangzhou") -> s
 
 
 def test_renew_extends_by_calendar_months_and_charges(sdk: Sdk, emu: Emulator) -> None:
-    iid = emu.add_instance("cn-hangzhou", expired_time=EXPIRY)
+    iid = emu.add_instance("cn-hangzhou", expired_time=EXPIRY, resources=BARE)
     balance = emu.balance
     body = sdk.call(renew(iid, 1, token="t-1"))
     assert set(body) == {"RequestId", "OrderId"} and body["OrderId"].isdigit()
     record = emu.instance(iid)
     assert record.true_expired_time == datetime(2030, 2, 28, 16, 0, tzinfo=UTC)  # Jan 31 + 1 month, clamped
-    assert emu.balance == pytest.approx(balance - 361.0)
+    assert emu.balance == pytest.approx(balance - 361.0 - 40.0)  # ecs.g7.large + a 40 GiB system disk
     assert emu.renewal_count(iid) == 1 and record.renewals[0].order_id == body["OrderId"]
     sdk.call(renew(iid, 2, "Week"))
     assert emu.instance(iid).true_expired_time == datetime(2030, 3, 14, 16, 0, tzinfo=UTC)
@@ -114,11 +116,12 @@ def test_unknown_or_foreign_region_instance(sdk: Sdk, emu: Emulator) -> None:
 
 def test_not_enough_balance(sdk: Sdk, emu: Emulator) -> None:
     iid = emu.add_instance("cn-hangzhou", expired_time=EXPIRY)
-    emu.balance = 100.0
+    price = emu.renewal_price(iid, 1)
+    emu.balance = price - 0.01
     error = sdk.error(renew(iid, 1, token="poor"))
     assert (error.http_status, error.error_code) == (403, "InvalidAccountStatus.NotEnoughBalance")
-    assert emu.renewal_count(iid) == 0 and emu.balance == 100.0
-    emu.balance = 1000.0
+    assert emu.renewal_count(iid) == 0 and emu.balance == price - 0.01 and emu.charges() == []
+    emu.balance = price
     sdk.call(renew(iid, 1, token="poor"))  # a failed call does not burn its token
     assert emu.renewal_count(iid) == 1
 
@@ -129,13 +132,16 @@ def test_not_enough_balance(sdk: Sdk, emu: Emulator) -> None:
         (10, None, {}, "InvalidPeriod"),
         (5, "Week", {}, "InvalidPeriod"),
         (1, "Year", {}, "InvalidPeriodUnit.ValueNotSupported"),
-        (None, None, {}, "MissingPeriod"),
-        (1, None, {"ExpectedRenewDay": 5}, "InvalidParameter.Conflict"),
-        (None, None, {"ExpectedRenewDay": 29}, "InvalidParameter.ExpectedRenewDay"),
+        (None, None, {}, "InvalidPeriod.NotFound"),
+        (1, None, {"ExpectedRenewDay": 5}, "InvalidExpectedRenewDay.Conflict"),
+        (None, "Month", {"ExpectedRenewDay": 5}, "InvalidExpectedRenewDay.Conflict"),
+        (None, None, {"ExpectedRenewDay": 29}, "InvalidExpectedRenewDay.ValueNotSupported"),
+        (None, None, {"ExpectedRenewDay": 6}, "InvalidParam.ExpectedRenewDay"),  # not the account's day (5)
         (60, None, {}, "InvalidPeriod.ExceededMaximumExpirationDate"),
     ],
 )
 def test_period_validation(sdk: Sdk, emu: Emulator, period, unit, extra, code: str) -> None:
+    emu.set_unified_expiry_day(5)
     iid = emu.add_instance("cn-hangzhou", expired_time=EXPIRY)
     error = sdk.error(renew(iid, period, unit, **extra))
     assert (error.http_status, error.error_code) == (400, code)
@@ -151,6 +157,7 @@ def test_client_token_rules(sdk: Sdk, emu: Emulator) -> None:
 
 def test_expected_renew_day_and_financial_lock(sdk: Sdk, emu: Emulator) -> None:
     iid = emu.add_instance("cn-hangzhou", expired_time="2030-01-20T16:00Z", status="Stopped", locks=("financial",))
+    emu.set_unified_expiry_day(5)
     sdk.call(renew(iid, None, ExpectedRenewDay=5))
     record = emu.instance(iid)
     assert record.true_expired_time == datetime(2030, 2, 5, 16, 0, tzinfo=UTC)
@@ -158,16 +165,16 @@ def test_expected_renew_day_and_financial_lock(sdk: Sdk, emu: Emulator) -> None:
 
 
 def test_renewal_price(sdk: Sdk, emu: Emulator) -> None:
-    iid = emu.add_instance("cn-hangzhou", expired_time=EXPIRY, instance_type="ecs.c7.large")
+    iid = emu.add_instance("cn-hangzhou", expired_time=EXPIRY, instance_type="ecs.c7.large", resources=BARE)
     request = DescribeRenewalPriceRequest()
     request.set_ResourceId(iid)
     request.set_Period(3)
     price = sdk.call(request)["PriceInfo"]["Price"]
-    assert price["OriginalPrice"] == price["TradePrice"] == 876.0 and price["Currency"] == "CNY"
+    assert price["OriginalPrice"] == price["TradePrice"] == 3 * (292.0 + 40.0) and price["Currency"] == "CNY"
     request.set_PriceUnit("Year")
     request.set_Period(1)
     info = sdk.call(request)["PriceInfo"]
-    assert info["Price"]["TradePrice"] == pytest.approx(292.0 * 12 * 0.85)
+    assert info["Price"]["TradePrice"] == pytest.approx((292.0 + 40.0) * 12 * 0.85)
     assert info["Price"]["DiscountPrice"] > 0 and info["Rules"]["Rule"]
     request.set_PriceUnit("Week")
     assert sdk.error(request).error_code == "InvalidPriceUnit.ValueNotSupported"
