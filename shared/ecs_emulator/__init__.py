@@ -43,6 +43,14 @@ Protocol and authentication (every RPC request, before anything else)
 Accounts, keys, roles
   * One default account ``1234567890123456`` (balance 10,000,000 CNY). A role added in another account
     creates that account; its STS sessions see only that account's instances and balance.
+  * Money (``billing.py``): per account a cash balance (``emu.balance``, ``set_balance(v, account)``), a
+    credit line spent after the cash (``set_credit(limit, account)``, default 0) and a unified expiry day
+    (``set_unified_expiry_day(day, account)``, default none). Every successful charge is a ``Charge``
+    (instance, kind, terms, amount, currency, order id, time, ClientToken): ``emu.charges(account)``,
+    ``emu.total_charged(account)`` (``"*"`` = every account), and ``charges``/``accounts`` in
+    ``GET /_emulator/state``.
+  * Site (``Emulator(site=...)``, ``emu.site``, ``--site``): ``china`` (default) or ``intl`` — renewal
+    terms and currency (CNY / USD, prices x 0.14) follow it (RenewInstance doc, ``<props="intl">``).
   * Static key ids are ``LTAI-emu-<hex>`` (dashes on purpose); STS ids ``STS.<25 alnum>``; security
     tokens are ~1.2 KB of base64 (with ``+/=``).
   * Roles have ``max_session_duration`` (default 3600 s, like RAM's default; up to 43200). AssumeRole
@@ -69,33 +77,70 @@ DescribeInstances
   * ``DryRun=true`` -> 400 ``DryRunOperation``.
 
 RenewInstance
-  * Period: Month 1-9,12,24,36,48,60; Week 1-4; PeriodUnit Month (default)/Week, else 400
-    ``InvalidPeriodUnit.ValueNotSupported`` (Year too); bad Period -> 400 ``InvalidPeriod``; no Period and no
-    ExpectedRenewDay -> 400 ``MissingPeriod``. ExpectedRenewDay (1..28, else 400
-    ``InvalidParameter.ExpectedRenewDay``) with Period/PeriodUnit -> 400 ``InvalidParameter.Conflict``.
+  * Period (RenewInstance doc / generated SDK docstring): china site Month 1-9,12,24,36,48,60 and Week 1-4;
+    intl site Month 1-9,12 only. PeriodUnit Month (default)/Week (china only), else 400
+    ``InvalidPeriodUnit.ValueNotSupported`` (Year too); bad Period -> 400 ``InvalidPeriod``; neither Period
+    nor ExpectedRenewDay -> 400 ``InvalidPeriod.NotFound``. ExpectedRenewDay with Period/PeriodUnit -> 400
+    ``InvalidExpectedRenewDay.Conflict``; outside 1..28 -> 400 ``InvalidExpectedRenewDay.ValueNotSupported``;
+    not the account's unified expiry day (or none set, the default) -> 400 ``InvalidParam.ExpectedRenewDay``
+    (the doc says "otherwise the call fails"; which code is unverified). Codes from the current error table.
     ExpectedRenewDay approximation: new expiry = current expiry + 1 calendar month, day set to that day;
-    charged as one month.
+    charged by the days it adds (days / 30 of a month).
   * New expiry = current TRUE expiry + calendar months (day clamped to month end) or weeks — also for an
     already expired instance. More than 5 years past now -> 400 ``InvalidPeriod.ExceededMaximumExpirationDate``.
   * Errors: unknown id or another region's id -> 404 ``InvalidInstanceId.NotFound``; PostPaid -> 403
     ``ChargeTypeViolation``; ``security`` lock -> 403 ``InstanceLockedForSecurity``; ``recycling``/``refunded``
-    lock or RenewalStatus NotRenewal -> 403 ``IncorrectInstanceStatus``; balance < price -> 403
-    ``InvalidAccountStatus.NotEnoughBalance``; ClientToken non-ASCII or > 64 -> 400
+    lock or RenewalStatus NotRenewal -> 403 ``IncorrectInstanceStatus``; cash + unused credit < price -> 403
+    ``InvalidAccountStatus.NotEnoughBalance`` (documented for ECS order APIs such as ModifyInstanceSpec; for
+    RenewInstance unverified), nothing charged; ClientToken non-ASCII or > 64 -> 400
     ``InvalidClientToken.ValueNotSupported``.
   * Idempotency: tokens are remembered per account for the emulator's lifetime, only for SUCCESSFUL
     renewals. Same token + same (InstanceId, Period, PeriodUnit, ExpectedRenewDay) -> same OrderId,
     nothing renewed or charged again (``CallRecord.replayed``); different params -> 400 ``IdempotenceParamNotMatch``.
     The token is checked before the instance (a replay answers even if the instance changed since).
-  * Applying: true expiry moves at once, balance is charged, a ``financial`` lock is cleared (a Stopped
-    instance then runs again). DescribeInstances shows the new ExpiredTime only ``renew_visibility_delay``
-    seconds later (default 10 s, like the real ~10 s).
-  * Prices (CNY/month) per instance type in ``ecs_emulator.pricing`` (fallback 300); a week = 30 % of a month.
+  * Applying: true expiry moves at once, the price is charged (cash first, then credit) and recorded, a
+    ``financial`` lock is cleared (a Stopped instance then runs again). DescribeInstances shows the new
+    ExpiredTime only ``renew_visibility_delay`` seconds later (default 10 s, like the real ~10 s).
+  * Charged = exactly DescribeRenewalPrice's quote for the same instance and terms (``emu.renewal_price``).
+
+Prices (``pricing.py``; the model is a choice, real list prices vary)
+  * Per INSTANCE (DescribeRenewalPrice prices one ResourceId with what is attached to it): instance type
+    (``MONTHLY_PRICE_CNY``, fallback 300) + system disk 1.0/GiB + data disks 0.7/GiB + fixed bandwidth
+    23/Mbps up to 5 Mbps, 80/Mbps above, per month; a paid Marketplace image has its own monthly price.
+    Each instance's resources are seeded from its id (``seeded_resources``): instances of one type differ;
+    ``add_instance(resources=Resources(...))`` and the fleet file (``SystemDiskGiB``, ``DataDisksGiB``,
+    ``InternetMaxBandwidthOut``, ``ImageMonthlyPrice``) set them.
+  * 12 months or more: 15 % off the ECS part (one Rule, "Receive a 15% discount on a 1-year
+    subscription", as in the doc's example); a week = 30 % of a month; no discount on the image.
+  * The image is quoted in ``PriceInfo.RelatedPrice.MarketplaceImagePrice``, NOT in ``PriceInfo.Price``;
+    RenewInstance charges both (a reader of ``Price.TradePrice`` alone under-estimates: stricter).
 
 DescribeRenewalPrice
-  * Period Month 1-9 / Year 1-3 (else 400 ``InvalidPeriod``); PriceUnit Month/Year (Week or other -> 400
-    ``InvalidPriceUnit.ValueNotSupported``); ResourceType other than instance -> 400
-    ``InvalidResourceType.ValueNotSupported``; unknown id -> 404 ``InvalidResourceId.NotFound``; PostPaid -> 403
-    ``ChargeTypeViolation``. Year = 12 months with a 15 % discount (DiscountPrice, one Rule).
+  * Period Month 1-9 / Year 1-3 (intl: Year 1 only, a choice) else 400 ``InvalidPeriod``; PriceUnit Month/Year
+    (Week or other -> 400 ``InvalidPriceUnit.ValueNotSupported``); ResourceType other than instance -> 400
+    ``InvalidResourceType.ValueNotSupported``; unknown id -> 404 ``InvalidInstanceId.NotFound`` (error
+    table); PostPaid -> 403 ``ChargeTypeViolation``; ExpectedRenewDay rules as RenewInstance (conflict with
+    PriceUnit, range, the account's unified day). Answer: ``Price`` {Original, Discount, Trade, Currency,
+    DetailInfos.DetailInfo[] per resource}, ``Rules``, ``RelatedPrice.MarketplaceImagePrice`` when paid.
+
+Tags (``tags.py``): TagResources / UntagResources / ListTagResources, ResourceType=instance
+  * ResourceType missing -> 404 ``MissingParameter.ResourceType``; unknown -> 404 ``InvalidResourceType.NotFound``;
+    a real non-instance type -> 400 ``Emulator.UnsupportedParameter``. ResourceId.N N 1..50 (else 400
+    ``NumberExceed.ResourceIds``); Tag.N / TagKey.N N 1..20 (else 400 ``NumberExceed.Tags``). Any unknown
+    id (or another region's) -> 404 ``InvalidResourceId.NotFound`` and nothing changes.
+  * TagResources: no Tag.N -> 404 ``MissingParameter.Tags``; Value without Key -> 400 ``InvalidTag.Mismatch``;
+    a key twice -> 400 ``Duplicate.TagKey``; key empty, > 128, ``aliyun``/``acs:`` prefix or ``http(s)://``
+    -> 400 ``InvalidTagKey.Malformed``; value > 128, ``acs:`` prefix or ``http(s)://`` -> 400
+    ``InvalidTagValue.Malformed`` (empty or absent value = ""). More than 20 tags on a resource after the
+    call (an existing key counts once) -> 400 ``OperationDenied.QuotaExceed`` for the whole call.
+  * UntagResources: TagKey.N, or All=true (only without TagKey.N); neither -> 404 ``MissingParameter.Tags``
+    (unverified). Unknown keys are ignored.
+  * ListTagResources: ResourceId.N and/or Tag.N (AND; a Key alone matches any value; Value alone -> 400
+    ``InvalidParameter.TagValue``); neither -> 404 ``MissingParameter.Tags`` (unverified); TagFilter.N -> 400
+    ``Emulator.UnsupportedParameter``. One row per (resource, tag): ``TagResources.TagResource[]`` {ResourceId,
+    ResourceType, TagKey, TagValue}; ``LIST_PAGE_SIZE`` (50, unverified) rows a page; ``NextToken`` "" on the
+    last page, bound to the query (else 400 ``InvalidParameter.NextToken``).
+  * Tag changes are the instance's tags: DescribeInstances shows and filters them at once.
 
 Describe/ModifyInstanceAutoRenewAttribute
   * Comma lists are not trimmed (``"i-a, i-b"`` fails), duplicates collapse, > 100 -> 403

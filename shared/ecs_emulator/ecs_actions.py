@@ -16,6 +16,7 @@ from .model import CHARGE_TYPES, INSTANCE_STATUSES, LOCK_REASONS, RENEWAL_STATUS
 from .pricing import renewal_quote
 from .regions import REGIONS
 from .state import TokenRecord
+from .tags import TAG_ACTIONS
 
 MAX_IDS = 100
 MAX_PAGE_SIZE = 100
@@ -600,4 +601,5 @@ ECS_ACTIONS: dict[str, Callable[[RpcContext], dict]] = {
     "DescribeInstanceAutoRenewAttribute": describe_instance_auto_renew_attribute,
     "ModifyInstanceAutoRenewAttribute": modify_instance_auto_renew_attribute,
     "DescribeRegions": describe_regions,
+    **TAG_ACTIONS,  # TagResources, UntagResources, ListTagResources (tags.py)
 }

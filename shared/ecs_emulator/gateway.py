@@ -251,9 +251,9 @@ def _to_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
 def _instance_ids_in(params: dict[str, str]) -> set[str]:
     """Instance ids a call is about, for fault rules that target one instance."""
     ids: set[str] = set()
-    for name in ("InstanceId", "ResourceId"):
-        if params.get(name):
-            ids.update(params[name].split(","))
+    for name, value in params.items():  # InstanceId, ResourceId, and the tag APIs' ResourceId.N
+        if value and (name in ("InstanceId", "ResourceId") or name.startswith("ResourceId.")):
+            ids.update(value.split(","))
     if params.get("InstanceIds"):
         try:
             listed = json.loads(params["InstanceIds"])
