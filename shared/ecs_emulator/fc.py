@@ -58,11 +58,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from . import acs3
 from .clock import utcnow
 from .errors import new_request_id
-from .keys import Credentials, KeyRegistry
+from .keys import Credentials, KeyRecord, KeyRegistry
 
 API_VERSION = "2016-08-15"
+FC3_API_VERSION = "2023-03-30"
+FC3_INVOKE_PATH = re.compile(rf"^/{FC3_API_VERSION}/functions/(?P<function>[A-Za-z_][\w-]*)/invocations$")
+# x-fc-async-task-id: "must start with a letter or an underscore ... letters, digits, _ and -, at most 128
+# characters" (alibabacloud_fc20230330 models/_invoke_function_headers.py).
+ASYNC_TASK_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 INVOKE_PATH = re.compile(
     rf"^/{API_VERSION}/services/(?P<service>[A-Za-z_][\w-]*)(?:\.(?P<qualifier>[\w-]+))?"
     r"/functions/(?P<function>[A-Za-z_][\w-]*)/invocations$"
@@ -91,12 +97,14 @@ class Invocation:
     """One run of a handler (an async invocation that is replayed has one record per attempt)."""
 
     function: str
-    service: str
+    service: str  # "" through the FC 3.0 API (no services)
     qualifier: str | None
     invocation_type: str  # "Sync" or "Async"
     payload: bytes
     request_id: str
     attempt: int = 1
+    api: str = "fc2"  # which API accepted it: "fc3" (2023-03-30) or "fc2" (2016-08-15)
+    task_id: str | None = None  # x-fc-async-task-id
     result: Any = None
     error: dict[str, Any] | None = None
     duration_s: float = 0.0
@@ -153,8 +161,13 @@ class FunctionCompute:
     max_async_retry_attempts: int = 3
     async_retry_delay: float = 0.0
     invocations: list[Invocation] = field(default_factory=list)
+    # asyncTask (s.yaml asyncInvokeConfig.asyncTask): a repeated x-fc-async-task-id is refused with 409.
+    # Off by default, as on a function nobody configured; task ids are then accepted and not deduplicated.
+    async_task: bool = False
 
     def __post_init__(self) -> None:
+        self._nonces = acs3.NonceCache()
+        self._task_ids: set[tuple[str, str]] = set()
         self._run_lock = threading.Lock()  # one handler at a time: they share os.environ
         self._records_lock = threading.Lock()
         self._idle = threading.Condition()
@@ -164,6 +177,8 @@ class FunctionCompute:
     # ---- HTTP entry point ---------------------------------------------------------------------------
 
     def handle(self, method: str, raw_path: str, query: str, headers: Mapping[str, str], body: bytes) -> FcAnswer:
+        if raw_path.startswith(f"/{FC3_API_VERSION}/"):
+            return self._handle_fc3(method, raw_path, query, headers, body)
         request_id = new_request_id()
         try:
             path = urllib.parse.unquote(raw_path)
@@ -183,6 +198,83 @@ class FunctionCompute:
         except FcError as error:
             payload = {"ErrorCode": error.code, "ErrorMessage": error.message}
             return FcAnswer(error.status, json.dumps(payload).encode(), self._headers(request_id))
+
+    def _handle_fc3(self, method: str, raw_path: str, query: str, headers: Mapping[str, str],
+                    body: bytes) -> FcAnswer:
+        """FC 3.0 ``InvokeFunction``, as ``alibabacloud_fc20230330`` sends it (``acs3.py`` for the signature)."""
+        request_id = new_request_id()
+        received = acs3.lower_headers(headers)
+        try:
+            self._authenticate_acs3(method, raw_path, query, received, body)
+            match = FC3_INVOKE_PATH.match(urllib.parse.unquote(raw_path))
+            if method != "POST" or not match:
+                raise FcError(404, "PathNotFound", f"Path not found: {method} {raw_path}")
+            function = match["function"]
+            params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+            qualifier = params.get("qualifier") or None
+            self._check_target(None, qualifier, function)
+            kind = received.get("x-fc-invocation-type") or "Sync"
+            if kind not in ("Sync", "Async"):
+                raise FcError(400, "InvalidArgument", f"x-fc-invocation-type must be Sync or Async, got {kind!r}")
+            task_id = received.get("x-fc-async-task-id") or None
+            if task_id is not None and not ASYNC_TASK_ID.match(task_id):
+                raise FcError(400, "InvalidArgument", "x-fc-async-task-id must start with a letter or '_' and have "
+                              "at most 128 letters, digits, '_' or '-'.")
+            invocation = Invocation(function, "", qualifier, kind, body, request_id, api="fc3", task_id=task_id)
+            if kind == "Async":
+                self._admit_task_id(function, task_id)
+                answer = self._accept_async(invocation)
+                if task_id:
+                    answer.headers["X-Fc-Async-Task-Id"] = task_id
+                return answer
+            return self._answer_sync(invocation)
+        except (FcError, acs3.Acs3Error) as error:
+            payload = {"Code": error.code, "Message": error.message, "RequestId": request_id}
+            return FcAnswer(error.status, json.dumps(payload).encode(), self._headers(request_id))
+
+    def _admit_task_id(self, function: str, task_id: str | None) -> None:
+        if not (task_id and self.async_task):
+            return
+        with self._records_lock:
+            if (function, task_id) in self._task_ids:
+                # Status documented ("返回错误409", help.aliyun.com/document_detail/2513608.html); code ours.
+                raise FcError(409, "AsyncTaskAlreadyExists", f"An async task with id {task_id!r} already exists.")
+            self._task_ids.add((function, task_id))
+
+    def _authenticate_acs3(self, method: str, raw_path: str, query: str, headers: Mapping[str, str],
+                           body: bytes) -> None:
+        auth = acs3.parse_authorization(headers.get("authorization"))
+        now = utcnow()
+        acs3.check_date(headers, now)
+        acs3.check_signed_header_list(auth, headers)
+        if headers.get("x-acs-version") != FC3_API_VERSION or headers.get("x-acs-action") != "InvokeFunction":
+            raise FcError(400, "InvalidArgument", f"x-acs-version must be {FC3_API_VERSION} and x-acs-action "
+                          "InvokeFunction on this path.")
+        record = self.keys.get(auth.access_key_id)
+        if record is None:
+            raise FcError(403, "InvalidAccessKeyID", f"The access key id {auth.access_key_id!r} does not exist.")
+        expected = acs3.expected_signature(record.access_key_secret, method, raw_path, query, headers,
+                                           auth.signed_headers, body)
+        if not hmac.compare_digest(expected, auth.signature):
+            raise FcError(403, "SignatureNotMatch", "The request signature we calculated does not match the "
+                          "signature you provided. Check your access key and signing method.")
+        self._nonces.use(headers["x-acs-signature-nonce"], now)
+        token = headers.get("x-acs-security-token")
+        if record.is_sts and headers.get("x-acs-accesskey-id") != record.access_key_id:
+            raise FcError(403, "InvalidSecurityToken", "x-acs-accesskey-id must name the key of the security token.")
+        self._check_token(record, token)
+
+    def _check_token(self, record: KeyRecord, token: str | None) -> None:
+        if record.is_sts:
+            if not token or not hmac.compare_digest(token, record.security_token or ""):
+                raise FcError(403, "InvalidSecurityToken", "The security token is missing or does not belong "
+                              "to this access key.")
+            if record.expired():
+                raise FcError(403, "InvalidSecurityToken", "The security token has expired.")
+        elif token:
+            raise FcError(403, "InvalidSecurityToken", "A security token was sent with a static access key.")
+        if record.account_id != self.account_id:
+            raise FcError(403, "AccessDenied", f"The caller has no access to account {self.account_id}.")
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no async invocation is queued, running or waiting for a retry. False on timeout."""
@@ -218,26 +310,17 @@ class FunctionCompute:
         if not hmac.compare_digest(expected, signature):
             raise FcError(403, "SignatureNotMatch", "The request signature we calculated does not match the "
                           "signature you provided. Check your access key and signing method.")
-        token = headers.get("x-fc-security-token")
-        if record.is_sts:
-            if not token or not hmac.compare_digest(token, record.security_token or ""):
-                raise FcError(403, "InvalidSecurityToken", "The security token is missing or does not belong "
-                              "to this access key.")
-            if record.expired():
-                raise FcError(403, "InvalidSecurityToken", "The security token has expired.")
-        elif token:
-            raise FcError(403, "InvalidSecurityToken", "A security token was sent with a static access key.")
-        if record.account_id != self.account_id:
-            raise FcError(403, "AccessDenied", f"The caller has no access to account {self.account_id}.")
+        self._check_token(record, headers.get("x-fc-security-token"))
 
-    def _check_target(self, service: str, qualifier: str | None, function: str) -> None:
-        if self.services is not None and service not in self.services:
+    def _check_target(self, service: str | None, qualifier: str | None, function: str) -> None:
+        if service is not None and self.services is not None and service not in self.services:
             raise FcError(404, "ServiceNotFound", f"service '{service}' does not exist")
         if qualifier is not None and qualifier not in self.qualifiers:
             code = "VersionNotFound" if qualifier.isdigit() else "AliasNotFound"
             raise FcError(404, code, f"qualifier '{qualifier}' of service '{service}' does not exist")
         if not (self.functions_dir / function / "index.py").is_file():
-            raise FcError(404, "FunctionNotFound", f"function '{function}' does not exist in service '{service}'")
+            where = f" in service '{service}'" if service is not None else ""
+            raise FcError(404, "FunctionNotFound", f"function '{function}' does not exist{where}")
 
     # ---- running ------------------------------------------------------------------------------------
 
@@ -264,7 +347,7 @@ class FunctionCompute:
             attempt = first
             for number in range(1, self.max_async_retry_attempts + 2):
                 attempt = Invocation(first.function, first.service, first.qualifier, "Async", first.payload,
-                                     first.request_id, attempt=number)
+                                     first.request_id, attempt=number, api=first.api, task_id=first.task_id)
                 self._run(attempt)
                 if attempt.error is None:
                     return

@@ -97,7 +97,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 if emulator.dingtalk.delay > 0:
                     time.sleep(emulator.dingtalk.delay)
                 self._write(200, answer)
-            elif url.path.startswith("/2016-08-15/"):
+            elif url.path.startswith(("/2016-08-15/", "/2023-03-30/")):
                 answer = emulator.fc.handle(self.command, url.path, url.query, self.headers, body)
                 self._write_bytes(answer.status, answer.body, answer.headers)
             elif url.path == "/_emulator/state" and self.command == "GET":

@@ -6,10 +6,11 @@ asynchronously once per shard, with the shard in the event. A shard event carrie
 fans out again. Each shard runs the normal job and alerts on its own.
 
 Shard events are deterministic (same overrides, same plan → same bytes, sorted keys), and each is sent
-with an async task id derived from them, so a retried coordinator re-sends the same shards. Function
-Compute drops a repeated task id when async tasks are enabled on the function; when they are not, a
-repeated shard only repeats reads — its renewals carry the same ClientTokens (same instances, same
-expiries), so nothing is renewed twice.
+with an async task id derived from them (FC 3.0 header ``x-fc-async-task-id``), so a retried coordinator
+re-sends the same shards. With ``asyncTask`` enabled on the function (s.yaml) Function Compute refuses a
+repeated task id with 409 and queues nothing: the shard is reported ``dispatched`` with ``duplicate``.
+When it is not enabled, a repeated shard only repeats reads — its renewals carry the same ClientTokens
+(same instances, same expiries), so nothing is renewed twice.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def async_task_id(function: str, payload: bytes) -> str:
 
 
 Invoker = Callable[[str, bytes, str], str | None]
-"""(function name, payload, task id) → the async request id; raises on failure."""
+"""(function name, payload, task id) → the async request id; raises on failure (an error whose
+``duplicate`` is true: that task id was already queued)."""
 
 
 def dispatch(
@@ -80,6 +82,10 @@ def dispatch(
             entry["request_id"] = invoke(function, payload, entry["task_id"])
             entry["status"] = "dispatched"
         except Exception as error:  # noqa: BLE001 - one failed dispatch must not stop the rest
+            if getattr(error, "duplicate", False):  # the same task went out before (a replayed coordinator)
+                entry.update(status="dispatched", duplicate=True, request_id=getattr(error, "request_id", None))
+                dispatched.append(entry)
+                continue
             entry.update(status="failed", code=getattr(error, "err_code", None) or type(error).__name__,
                          message=str(getattr(error, "message", error))[:300])
         dispatched.append(entry)

@@ -17,7 +17,7 @@ from ecs_renewal import logs
 from ecs_renewal.cli import main
 from tests.handlers import PROJECT_ENV
 
-CLI_ENV = ("FC_ENDPOINT", "FC_ACCOUNT_ID", "FC_DEPLOY_REGION", "FC_SERVICE_NAME", "FC_QUALIFIER",
+CLI_ENV = ("FC_API", "FC_ENDPOINT", "FC_ACCOUNT_ID", "FC_DEPLOY_REGION", "FC_SERVICE_NAME", "FC_QUALIFIER",
            "ALIBABA_CLOUD_ACCOUNT_ID", "ALIBABA_CLOUD_REGION_ID", "FUNCTION_TIMEOUT_SECONDS")
 
 

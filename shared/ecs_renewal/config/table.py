@@ -182,7 +182,12 @@ ENVIRONMENT_SETTINGS = (
     Setting("fc_endpoint", "base URL", "how the coordinator (and `invoke`) reaches Function Compute (see "
             "[Command line](#command-line))", env="FC_ENDPOINT", parse=p.env_as_is,
             default_text="from the account and region"),
-    Setting("fc_service_name", "string", "the service the coordinator invokes", env="FC_SERVICE_NAME",
+    Setting("fc_api", "`fc3` or `fc2`", "the Function Compute API the coordinator (and `invoke`) calls: `fc3` "
+            "for what `s.yaml` deploys, `fc2` only for functions deployed as FC 2.0 services", env="FC_API",
+            parse=p.env_as_is, default_text="`fc3`"),
+    Setting("fanout_api", "`fc3` or `fc2`", "the same, where a variable may not start with `FC_`",
+            env="FANOUT_API", parse=p.env_as_is),
+    Setting("fc_service_name", "string", "fc2 only: the service the coordinator invokes", env="FC_SERVICE_NAME",
             parse=p.env_as_is, default_text="`default`"),
     Setting("fanout_service_name", "string", "the same, where a variable may not start with `FC_`",
             env="FANOUT_SERVICE_NAME", parse=p.env_as_is),
