@@ -3,9 +3,10 @@
 Three target accounts (each with its own role) × six regions. renew-batch is invoked once, as the
 nightly timer would; with SHARD_SIZE=6 the 18 account-regions are too many for one invocation, so it
 becomes a coordinator: it invokes itself asynchronously once per account through the emulator's
-Function Compute endpoint (aliyun-fc2, signed), and each shard assumes its account's role and renews
-there. Then it invokes the coordinator again, as a Function Compute retry would, and shows that
-nothing was renewed twice.
+Function Compute endpoint (FC 3.0 API through alibabacloud_fc20230330, ACS3-signed with the function's
+STS credentials), and each shard assumes its account's role and renews there. Then it invokes the
+coordinator again, as a Function Compute retry would: with asyncTask on (as s.yaml sets it) the
+repeated task ids are refused (409) and nothing is queued or renewed twice.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def main() -> int:
             os.environ.pop(name, None)
         os.environ.update(settings)
         emu.fc.environment = dict(settings)  # what the deployed function's environment would hold
+        emu.fc.async_task = True  # s.yaml: asyncInvokeConfig.asyncTask (a repeated task id is refused)
         print(f"Emulator at {emu.url}: {len(emu.instances())} instances. ACCOUNTS lists {len(ACCOUNTS)} target roles; "
               f"SHARD_SIZE=6 account-regions per invocation. Logs: {LOG_FILE.relative_to(ROOT)}")
 
@@ -94,13 +96,14 @@ def main() -> int:
         print(f"   RenewInstance calls, by the account of the role that signed them: {per_account}")
 
         print(f"\n{BOLD}3. The coordinator invoked again at once, as a Function Compute retry would{RESET}")
-        invoke("renew-batch", json.dumps({"dry_run": False}).encode(),
-               fc_context(emu.function_credentials, request_id="nightly-0001"))
+        again = invoke("renew-batch", json.dumps({"dry_run": False}).encode(),
+                       fc_context(emu.function_credentials, request_id="nightly-0001"))
         emu.fc.wait_idle(120)
+        refused = sum(1 for shard in again["shards"] if shard.get("duplicate"))
         twice = [i for i in renewed if emu.renewal_count(i) != 1]
-        print(f"   the same shard events were sent again (same async task ids); every renewal carried the same "
-              f"ClientToken: instances extended more than once: {GREEN if not twice else ''}{len(twice)}{RESET} "
-              f"of {len(renewed)}.")
+        print(f"   the same shard events were sent again with the same async task ids: Function Compute refused "
+              f"{refused} of {len(again['shards'])} as duplicates (409), nothing queued again; instances extended "
+              f"more than once: {GREEN if not twice else ''}{len(twice)}{RESET} of {len(renewed)}.")
         logs.set_stream(None)
     print(f"\n{BOLD}Done in {time.monotonic() - started:.1f} s.{RESET}")
     return 1 if twice or not renewed else 0

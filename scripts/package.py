@@ -91,8 +91,8 @@ def _from_package_imports(text: str) -> Iterable[tuple[str, set[str]]]:
             yield node.module.split(".")[0], names
 
 
-# aliyun-fc2 client methods → the RAM action each one needs.
-FC2_ACTIONS = {"invoke_function": "fc:InvokeFunction"}
+# Function Compute client methods (aliyun-fc2; alibabacloud_fc20230330) → the RAM action each one needs.
+FC2_ACTIONS = {"invoke_function": "fc:InvokeFunction", "invoke_function_with_options": "fc:InvokeFunction"}
 
 
 def api_actions(source_dir: Path = CORE) -> set[str]:

@@ -161,9 +161,15 @@ STS
   * ``GetCallerIdentity`` is served too.
 
 Function Compute (``emu.fc``, details in ``fc.py``)
-  * ``POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations`` (what aliyun-fc2
-    speaks), signed exactly as aliyun-fc2 signs: 403 ``SignatureNotMatch`` / ``InvalidAccessKeyID`` /
-    ``InvalidSecurityToken`` / ``RequestTimeTooSkewed``, FC's ``{"ErrorCode","ErrorMessage"}`` shape.
+  * FC 3.0: ``POST /2023-03-30/functions/<function>/invocations[?qualifier=]`` (what alibabacloud_fc20230330
+    sends), its ACS3-HMAC-SHA256 signature verified exactly (``acs3.py``: canonical request, signed-header
+    coverage, body hash, ``x-acs-date`` skew, nonce replay, ``x-acs-security-token``); errors
+    ``{"Code","Message","RequestId"}``; ``x-fc-async-task-id`` refused with 409 when repeated and
+    ``emu.fc.async_task`` is on (s.yaml's ``asyncTask``).
+  * FC 2.0: ``POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations`` (what
+    aliyun-fc2 speaks), signed exactly as aliyun-fc2 signs; FC's ``{"ErrorCode","ErrorMessage"}`` shape.
+  * Both: 403 ``SignatureNotMatch`` / ``InvalidAccessKeyID`` / ``InvalidSecurityToken`` (missing, another
+    key's, expired) / ``RequestTimeTooSkewed``.
   * Runs the real handler (``functions/<function>/index.py``) in-process with a python3.10-shaped context
     (the function's STS credentials): Sync -> 200 and the result (a raise -> ``x-fc-error-type``); Async
     -> 202 at once, run in the background and replayed on failure (``max_async_retry_attempts``, FC's 3).

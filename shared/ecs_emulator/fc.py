@@ -1,6 +1,21 @@
-"""Function Compute's invoke endpoint, as aliyun-fc2 2.5.2 speaks it, running the project's real handlers.
+"""Function Compute's invoke endpoint, both APIs, running the project's real handlers.
 
-``POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations`` (FC 2.0 API).
+FC 3.0 (what s.yaml deploys), as ``alibabacloud_fc20230330`` 4.8.3 sends it:
+``POST /2023-03-30/functions/<function>/invocations[?qualifier=<version|alias>]``. Authentication is
+ACS3-HMAC-SHA256 (``acs3.py`` has the client's exact algorithm): missing ``Authorization`` /
+``x-acs-date`` / nonce / content hash -> 400 ``MissingRequiredHeader``; not ``ACS3-HMAC-SHA256
+Credential=..,SignedHeaders=..,Signature=..`` -> 403/400 ``InvalidAuthorization``; ``x-acs-date`` more
+than 15 min off -> 403 ``RequestTimeTooSkewed``; ``host``, ``content-type`` or an ``x-acs-*``/``x-fc-*``
+header left unsigned, or any change to method, path, query, signed header or body -> 403
+``SignatureNotMatch``; unknown key -> 403 ``InvalidAccessKeyID``; a nonce seen before -> 400
+``SignatureNonceUsed``; token rules as below (``x-acs-security-token``, and ``x-acs-accesskey-id`` must
+name the key). Errors answer ``{"Code", "Message", "RequestId"}`` (what the SDK reads). An async call's
+``x-fc-async-task-id`` must look like the SDK documents it (400 ``InvalidArgument``); with ``async_task``
+on (s.yaml ``asyncInvokeConfig.asyncTask``) a repeated id is refused with 409 (documented status; code
+``AsyncTaskAlreadyExists`` is ours) and nothing is queued.
+
+FC 2.0, as aliyun-fc2 2.5.2 speaks it (only for functions deployed as FC 2.0 services):
+``POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations``.
 
 Authentication, checked before anything else, exactly as ``fc2/auth.py`` signs:
   * ``authorization: FC <AccessKeyId>:<base64 HMAC-SHA256>`` over ``METHOD\\nContent-MD5\\nContent-Type\\n

@@ -1,7 +1,8 @@
 """The emulator's Function Compute invoke endpoint (``ecs_emulator/fc.py``): signing, routing, running.
 
-Requests are signed by aliyun-fc2's own ``Auth`` (or sent through ``fc2.Client``), so the endpoint is
-held to exactly what the real client computes.
+FC 3.0 requests are built and signed by ``alibabacloud_fc20230330`` itself (captured at the transport,
+then handed to the endpoint, tampered or not); FC 2.0 requests by aliyun-fc2's own ``Auth`` (or sent
+through ``fc2.Client``). Either way the endpoint is held to exactly what the real client computes.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 
 import fc2
@@ -17,6 +21,8 @@ from fc2.auth import Auth
 
 from ecs_emulator import Emulator
 from ecs_renewal import logs
+from ecs_renewal.credentials import Credentials
+from ecs_renewal.gateway.fc import Fc3Client, FcInvokeError
 
 PATH = "/2016-08-15/services/default/functions/{function}/invocations"
 
@@ -146,3 +152,163 @@ def test_through_fc2_client_over_http(emu: Emulator) -> None:
                         securityToken=creds.security_token, Timeout=30)
     answer = client.invoke_function("default", "scan-expiring", payload=b'{"window_days": 3}')
     assert json.loads(answer.data)["job"] == "scan-expiring" and answer.headers["X-Fc-Request-Id"]
+
+
+# ---- FC 3.0 API (2023-03-30), as alibabacloud_fc20230330 signs it --------------------------------------
+
+
+class Captured(Exception):
+    pass
+
+
+@dataclass
+class Wire:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def sdk_request(emu: Emulator, function: str = "scan-expiring",
+                body: bytes = b"{}", *, key=None, secret=None, token=None, invocation_type="Sync",
+                qualifier=None, task_id=None) -> Wire:
+    """What the real client would put on the wire (captured instead of sent)."""
+    from darabonba.core import DaraCore
+
+    creds = emu.function_credentials
+    seen: list[Wire] = []
+
+    def capture(request, runtime=None):
+        query = urllib.parse.urlencode({k: str(v) for k, v in (request.query or {}).items() if v is not None})
+        payload = request.body.encode() if isinstance(request.body, str) else (request.body or b"")
+        seen.append(Wire(request.method, request.pathname, query, dict(request.headers), payload))
+        raise Captured
+
+    client = Fc3Client(Credentials(key or creds.access_key_id, secret or creds.access_key_secret,
+                                   creds.security_token if token is None else (token or None), "test"),
+                       emu.url, 30)
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(FcInvokeError):
+        patch.setattr(DaraCore, "do_action", staticmethod(capture))
+        client.invoke(function, body, invocation_type=invocation_type, qualifier=qualifier, task_id=task_id)
+    (wire,) = seen
+    return wire
+
+
+def send(emu: Emulator, wire: Wire, **changes):
+    headers = {**wire.headers, **changes.pop("headers", {})}
+    for name in changes.pop("drop", ()):
+        headers.pop(name)
+    return emu.fc.handle(wire.method, changes.get("path", wire.path), changes.get("query", wire.query), headers,
+                         changes.get("body", wire.body))
+
+
+def fc3_code(answer) -> str:
+    body = json.loads(answer.body)
+    assert body["RequestId"] == answer.headers["X-Fc-Request-Id"]
+    return body["Code"]
+
+
+def test_fc3_a_request_signed_by_the_sdk_runs_the_handler(emu: Emulator) -> None:
+    emu.fc.environment["REGIONS"] = "cn-hangzhou"
+    wire = sdk_request(emu, body=b'{"window_days": 3}')
+    assert wire.path == "/2023-03-30/functions/scan-expiring/invocations"
+    assert wire.headers["Authorization"].startswith("ACS3-HMAC-SHA256 Credential=")
+    assert wire.headers["x-acs-security-token"] == emu.function_credentials.security_token
+    answer = send(emu, wire)
+    assert answer.status == 200 and json.loads(answer.body)["job"] == "scan-expiring"
+    (record,) = emu.fc.invocations
+    assert (record.api, record.service, record.payload) == ("fc3", "", b'{"window_days": 3}')
+
+
+@pytest.mark.parametrize("change, status, code", [
+    ({"secret": "wrong-secret"}, 403, "SignatureNotMatch"),
+    ({"key": "STS.unknownkeyunknownkey123"}, 403, "InvalidAccessKeyID"),
+    ({"token": "CAIS-someone-elses-token"}, 403, "InvalidSecurityToken"),
+    ({"token": ""}, 403, "InvalidSecurityToken"),  # an STS key signed without its token
+])
+def test_fc3_authentication_failures(emu: Emulator, change, status, code) -> None:
+    answer = send(emu, sdk_request(emu, **change))
+    assert (answer.status, fc3_code(answer)) == (status, code) and emu.fc.invocations == []
+
+
+def test_fc3_expired_token_and_static_key(emu: Emulator) -> None:
+    creds = emu.issue_sts_credentials()
+    emu.expire_credentials(creds)
+    answer = send(emu, sdk_request(emu, key=creds.access_key_id, secret=creds.access_key_secret,
+                                   token=creds.security_token))
+    assert fc3_code(answer) == "InvalidSecurityToken" and "expired" in json.loads(answer.body)["Message"]
+    static = emu.static_key
+    answer = send(emu, sdk_request(emu, key=static.access_key_id, secret=static.access_key_secret,
+                                   token="CAIS-any"))
+    assert fc3_code(answer) == "InvalidSecurityToken"
+
+
+def test_fc3_tampering_is_refused(emu: Emulator) -> None:
+    wire = sdk_request(emu, qualifier="LATEST")
+    assert wire.query == "qualifier=LATEST"
+    assert fc3_code(send(emu, wire, body=b'{"dry_run": false}')) == "SignatureNotMatch"  # body hash is signed
+    assert fc3_code(send(emu, wire, headers={"x-fc-invocation-type": "Async"})) == "SignatureNotMatch"
+    assert fc3_code(send(emu, wire, query="qualifier=prod")) == "SignatureNotMatch"
+    other = "/2023-03-30/functions/renew-batch/invocations"
+    assert fc3_code(send(emu, wire, path=other)) == "SignatureNotMatch"
+    assert fc3_code(send(emu, wire, headers={"x-fc-log-type": "Tail"})) == "SignatureNotMatch"  # unsigned x-fc-*
+    assert fc3_code(send(emu, wire, drop=["x-acs-signature-nonce"])) == "MissingRequiredHeader"
+    assert fc3_code(send(emu, wire, drop=["Authorization"])) == "MissingRequiredHeader"
+    assert fc3_code(send(emu, wire, headers={"Authorization": "FC key:sig"})) == "InvalidAuthorization"
+    assert emu.fc.invocations == []
+
+
+def test_fc3_a_replayed_request_and_clock_skew_are_refused(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    emu.fc.environment["REGIONS"] = "cn-hangzhou"
+    wire = sdk_request(emu)
+    assert send(emu, wire).status == 200
+    assert fc3_code(send(emu, wire)) == "SignatureNonceUsed"  # the same signed request, sent again
+    late = datetime.now(timezone.utc) + timedelta(minutes=16)
+    monkeypatch.setattr("ecs_emulator.fc.utcnow", lambda: late)
+    assert fc3_code(send(emu, sdk_request(emu))) == "RequestTimeTooSkewed"
+
+
+@pytest.mark.parametrize("function, qualifier, status, code", [
+    ("no-such-function", None, 404, "FunctionNotFound"),
+    ("scan-expiring", "prod", 404, "AliasNotFound"),
+    ("scan-expiring", "3", 404, "VersionNotFound"),
+])
+def test_fc3_routing(emu: Emulator, function, qualifier, status, code) -> None:
+    answer = send(emu, sdk_request(emu, function, qualifier=qualifier))
+    assert (answer.status, fc3_code(answer)) == (status, code)
+
+
+def test_fc3_an_unhandled_error_is_200_with_the_error_type(emu: Emulator) -> None:
+    answer = send(emu, sdk_request(emu, body=b'{"window_days": 0}'))
+    assert answer.status == 200 and answer.headers["x-fc-error-type"] == "UnhandledInvocationError"
+    assert json.loads(answer.body)["errorType"] == "InvalidEventError"
+
+
+def test_fc3_async_task_ids_are_deduplicated_when_async_task_is_enabled(emu: Emulator) -> None:
+    emu.fc.environment["REGIONS"] = "cn-hangzhou"
+    first = send(emu, sdk_request(emu, invocation_type="Async", task_id="shard-1"))
+    again = send(emu, sdk_request(emu, invocation_type="Async", task_id="shard-1"))
+    assert (first.status, again.status) == (202, 202)  # asyncTask off (FC's default): not deduplicated
+    assert first.headers["X-Fc-Async-Task-Id"] == "shard-1"
+    emu.fc.async_task = True
+    assert send(emu, sdk_request(emu, invocation_type="Async", task_id="shard-2")).status == 202
+    duplicate = send(emu, sdk_request(emu, invocation_type="Async", task_id="shard-2"))
+    assert duplicate.status == 409
+    bad = send(emu, sdk_request(emu, invocation_type="Async", task_id="1-starts-with-a-digit"))
+    assert (bad.status, fc3_code(bad)) == (400, "InvalidArgument")
+    assert emu.fc.wait_idle(30)
+    assert [r.task_id for r in emu.fc.invocations] == ["shard-1", "shard-1", "shard-2"]
+
+
+def test_fc3_through_the_sdk_over_http(emu: Emulator) -> None:
+    emu.fc.environment["REGIONS"] = "cn-hangzhou"
+    creds = emu.function_credentials
+    client = Fc3Client(Credentials(creds.access_key_id, creds.access_key_secret, creds.security_token, "t"),
+                       emu.url, 30)
+    answer = client.invoke("scan-expiring", b'{"window_days": 3}', invocation_type="Sync", qualifier="LATEST")
+    assert answer.status == 200 and json.loads(answer.body)["job"] == "scan-expiring" and answer.request_id
+    with pytest.raises(FcInvokeError) as refused:
+        client.invoke("no-such-function", b"{}", invocation_type="Sync")
+    assert (refused.value.status, refused.value.code) == (404, "FunctionNotFound") and refused.value.request_id
+    assert creds.security_token not in str(refused.value)

@@ -91,13 +91,27 @@ def test_fan_out_dispatches_one_async_invocation_per_shard_and_shards_never_fan_
     assert renewed == expected and all(emulator.renewal_count(i) == 1 for i in expected)
 
 
-def test_a_reinvoked_coordinator_renews_nothing_twice(run, emulator, env, accounts):
+def test_fan_out_through_the_fc2_api_when_asked(run, emulator, env, accounts):
     fan_out_environment(emulator, env, accounts)
+    env["FANOUT_API"] = emulator.fc.environment["FANOUT_API"] = "fc2"  # functions deployed as FC 2.0 services
+    coordinator = run("scan-expiring", request_id="coord-2")
+    assert [s["status"] for s in coordinator["shards"]] == ["dispatched"] * 4
+    assert emulator.fc.wait_idle(30)
+    assert {(r.api, r.service) for r in emulator.fc.records("scan-expiring")} == {("fc2", "default")}
+
+
+@pytest.mark.parametrize("async_task", [True, False], ids=["asyncTask-on", "asyncTask-off"])
+def test_a_reinvoked_coordinator_renews_nothing_twice(run, emulator, env, accounts, async_task):
+    fan_out_environment(emulator, env, accounts)
+    emulator.fc.async_task = async_task  # s.yaml turns it on: a repeated task id is refused with 409
     ids = {emulator.add_instance(region, expired_time=soon(), account_id=PROD)
            for region in ("cn-hangzhou", "cn-shanghai", "cn-beijing")}
     first = run("renew-batch", {"dry_run": False}, request_id="coord-1")
     second = run("renew-batch", {"dry_run": False}, request_id="coord-1")  # Function Compute's replay
     assert [s["task_id"] for s in first["shards"]] == [s["task_id"] for s in second["shards"]]
+    assert all(s["status"] == "dispatched" for s in first["shards"] + second["shards"]) and not second["errors"]
+    assert [s.get("duplicate", False) for s in second["shards"]] == [async_task] * len(first["shards"])
     assert emulator.fc.wait_idle(30)
-    assert len(emulator.fc.records("renew-batch")) == 2 * len(first["shards"])
+    runs = emulator.fc.records("renew-batch")
+    assert len(runs) == (1 if async_task else 2) * len(first["shards"]) and {r.api for r in runs} == {"fc3"}
     assert all(emulator.renewal_count(i) == 1 for i in ids)  # same instances, same expiry: same ClientTokens

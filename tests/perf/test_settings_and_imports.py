@@ -14,7 +14,8 @@ from ecs_renewal.runtime import run_job
 from ecs_renewal.settings import DEFAULT_MAX_QPS, throughput_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-OPTIONAL = ("aliyunsdksts", "fc2", "ecs_renewal.gateway.sts", "ecs_renewal.cli", "ecs_emulator",
+OPTIONAL = ("aliyunsdksts", "fc2", "alibabacloud_fc20230330", "alibabacloud_tea_openapi", "darabonba",
+            "ecs_renewal.gateway.fc", "ecs_renewal.gateway.sts", "ecs_renewal.cli", "ecs_emulator",
             "ecs_renewal.notify.dingtalk", "ecs_renewal.report")
 
 
@@ -47,7 +48,8 @@ def test_a_bad_value_names_its_variable_before_any_call(name, value, mocker):
     ("audit-autorenew", "ecs_renewal.jobs.audit"),
 ])
 def test_a_handler_loads_nothing_optional(function, job_module):
-    """STS, fc2, the CLI, the emulator, the DingTalk sender, the report: loaded only when used."""
+    """STS, both Function Compute clients, the CLI, the emulator, the DingTalk sender, the report: loaded only
+    when used."""
     code = (
         "import importlib, json, sys\n"
         f"sys.path[:0] = [{str(ROOT / 'functions' / function)!r}, {str(ROOT / 'shared')!r}]\n"

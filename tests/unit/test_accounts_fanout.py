@@ -79,3 +79,15 @@ def test_a_failed_dispatch_is_reported_and_the_rest_go_out():
     report = dispatch("scan-expiring", {}, shards, "coord", invoke)
     assert [r["status"] for r in report] == ["failed", "dispatched", "dispatched"]
     assert report[0]["code"] == "RuntimeError" and len(sent) == 2
+
+
+def test_a_refused_duplicate_task_id_counts_as_dispatched():
+    class Duplicate(Exception):
+        duplicate = True
+        request_id = "req-409"
+
+    def invoke(function, payload, task_id):
+        raise Duplicate("409 AsyncTaskAlreadyExists")
+
+    (entry,) = dispatch("renew-batch", {}, plan_shards(None, ["cn-hangzhou"], 1), "coord", invoke)
+    assert (entry["status"], entry["duplicate"], entry["request_id"]) == ("dispatched", True, "req-409")
