@@ -2,13 +2,13 @@
 
     scan | renew | audit   the same job code the functions run, on this machine (ALIBABA_CLOUD_* STS
                            credentials from the environment); a table, or --format json|csv
-    invoke FUNCTION        call a deployed function through Function Compute (aliyun-fc2)
+    invoke FUNCTION        call a deployed function through Function Compute (FC 3.0 API; --api fc2)
     emulator               the local ECS/STS/DingTalk/Function Compute emulator (source checkout only)
 
 Exit status: 0 clean, 1 something failed (an instance, a region, the cap, the invocation), 2 bad input.
 
 Standard library only, and only ``__main__`` imports it: the handlers never do, so their cold start does
-not pay for it. Each command imports what it needs (the SDK, aliyun-fc2, the emulator) when it runs.
+not pay for it. Each command imports what it needs (the SDK, the FC client, the emulator) when it runs.
 """
 
 from __future__ import annotations
