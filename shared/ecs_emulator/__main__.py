@@ -21,7 +21,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--save-fleet", help="write the starting fleet to this JSON file")
     parser.add_argument("--renew-delay", type=float, default=10.0, help="seconds before a renewal is visible")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every RPC call")
-    parser.add_argument("--rate-limit", type=float, default=None, help="calls per second per action")
+    parser.add_argument(
+        "--rate-limit", type=float, default=None, help="one quota (calls/s) for every action, per account and region"
+    )
+    parser.add_argument("--quota", action="append", default=[], metavar="ACTION=N[/60]",
+                        help="override one action's quota, e.g. RenewInstance=20 or RenewInstance=1000/60")
+    parser.add_argument("--no-throttling", action="store_true", help="turn the API quotas off")
+    parser.add_argument("--no-minute-block", action="store_true",
+                        help="a throttled API is free again when its window slides, not at the next minute")
+    parser.add_argument("--throttle-code", default="Throttling.User",
+                        choices=("Throttling.User", "Throttling.Api", "Throttling"))
+    parser.add_argument("--no-ram", action="store_true", help="do not enforce the roles' RAM policies")
+    parser.add_argument("--client-token-ttl", type=float, default=6 * 3600.0,
+                        help="seconds a RenewInstance ClientToken is remembered (<= 0: forever)")
+    parser.add_argument("--idempotence-mismatch-code", default="IdempotenceParamNotMatch",
+                        choices=("IdempotenceParamNotMatch", "IdempotentParameterMismatch"))
+    parser.add_argument("--dingtalk-max-body-bytes", type=int, default=20_000, help="0: no limit")
     parser.add_argument("--balance", type=float, default=None, help="account cash balance (CNY; USD on intl)")
     parser.add_argument("--credit", type=float, default=None, help="account credit line, spent after the cash")
     parser.add_argument(
@@ -39,14 +54,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_quotas(items: list[str]) -> dict[str, tuple[int, int]]:
+    quotas = {}
+    for item in items:
+        action, _, value = item.partition("=")
+        calls, _, seconds = value.partition("/")
+        if not action or not calls.isdigit() or seconds not in ("", "1", "60"):
+            raise SystemExit(f"--quota {item!r}: expected ACTION=N or ACTION=N/60")
+        quotas[action] = (int(calls), int(seconds or 1))
+    return quotas
+
+
+def knobs_of(args: argparse.Namespace) -> dict:
+    """The Emulator's rule knobs from the command line (their defaults are the documented behaviour)."""
+    return {
+        "throttling": not args.no_throttling,
+        "quotas": parse_quotas(args.quota),
+        "throttle_block_until_next_minute": not args.no_minute_block,
+        "throttle_code": args.throttle_code,
+        "ram": not args.no_ram,
+        "client_token_ttl": args.client_token_ttl if args.client_token_ttl > 0 else None,
+        "idempotence_mismatch_code": args.idempotence_mismatch_code,
+        "dingtalk_max_body_bytes": args.dingtalk_max_body_bytes or None,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    knobs = knobs_of(args)
     if args.fleet:
-        emulator = Emulator.from_fleet_file(args.fleet, renew_visibility_delay=args.renew_delay)
+        emulator = Emulator.from_fleet_file(args.fleet, renew_visibility_delay=args.renew_delay, **knobs)
     else:
         regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
         spec = FleetSpec(seed=args.seed, regions=regions, instances_per_region=args.instances_per_region)
-        emulator = Emulator(fleet=spec, renew_visibility_delay=args.renew_delay)
+        emulator = Emulator(fleet=spec, renew_visibility_delay=args.renew_delay, **knobs)
     emulator.faults.latency = args.latency
     emulator.faults.rate_limit = args.rate_limit
     if args.balance is not None:

@@ -23,6 +23,7 @@ class RpcContext:
     keys: KeyRegistry
     request_id: str
     replayed: bool = False  # set by RenewInstance when it answers from its idempotency store
+    permitted: bool = True  # the caller's RAM policies allow this action (DescribeInstances answers [] if not)
 
     @property
     def account_id(self) -> str:

@@ -1,7 +1,9 @@
 """A DingTalk custom group robot: ``POST /robot/send?access_token=..&timestamp=..&sign=..``.
 
 Verifies the access token and the signature (shared/reference/dingtalk.md section 2), enforces the
-20-messages-a-minute limit with its 10-minute block, validates the message, and records everything.
+20-messages-a-minute limit with its 10-minute block, refuses a request body over 20,000 bytes (the
+serialized JSON, @-mentions included: errcode 460101 "message too long, exceed 20000 bytes", the code
+DingTalk's robot answers — issue 12; exact text unverified), validates the message, and records everything.
 HTTP status is always 200; the outcome is in ``errcode``/``errmsg``.
 """
 
@@ -26,6 +28,7 @@ _REQUIRED_FIELDS = {
     "feedCard": ("links",),
 }
 MAX_TIMESTAMP_SKEW_MS = 3600 * 1000
+MAX_BODY_BYTES = 20_000
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int | str) -> str:
@@ -45,7 +48,7 @@ class DingTalkAttempt:
 
 
 class DingTalkRobot:
-    def __init__(self) -> None:
+    def __init__(self, max_body_bytes: int | None = MAX_BODY_BYTES) -> None:
         self._lock = threading.Lock()
         # Generated per emulator, never hard-coded: 64 hex chars like a real token, "SEC"-prefixed secret.
         self.access_token = secrets.token_hex(32)
@@ -53,6 +56,7 @@ class DingTalkRobot:
         self.base_url = ""
         self.rate_limit_per_minute: int | None = 20
         self.block_seconds = 600.0  # what exceeding the limit costs
+        self.max_body_bytes = max_body_bytes  # None = no size limit
         self.delay = 0.0  # seconds to wait before answering (client timeouts)
         self.messages: list[dict] = []  # accepted message bodies
         self.rejected: list[DingTalkAttempt] = []
@@ -86,7 +90,7 @@ class DingTalkRobot:
             body = parsed if isinstance(parsed, dict) else None
         except (UnicodeDecodeError, ValueError):
             body = None
-        errcode, errmsg = self._judge(query, content_type, body)
+        errcode, errmsg = self._judge(query, content_type, body, len(raw_body))
         with self._lock:
             if self.delay > 0:
                 self.injected["dingtalk_slow_answer"] += 1
@@ -97,7 +101,9 @@ class DingTalkRobot:
                 self.rejected.append(DingTalkAttempt(time.time(), errcode, errmsg, body, raw_body))
         return {"errcode": errcode, "errmsg": errmsg}
 
-    def _judge(self, query: dict[str, list[str]], content_type: str, body: dict | None) -> tuple[int, str]:
+    def _judge(
+        self, query: dict[str, list[str]], content_type: str, body: dict | None, body_bytes: int
+    ) -> tuple[int, str]:
         token = _single(query, "access_token")
         if token is None or not hmac.compare_digest(token, self.access_token):
             return 300001, "token is not exist"
@@ -128,6 +134,9 @@ class DingTalkRobot:
                 self.injected["dingtalk_rate_limit" if errcode == 130101 else "dingtalk_error"] += 1
                 return errcode, errmsg
 
+        limit_bytes = self.max_body_bytes
+        if limit_bytes is not None and body_bytes > limit_bytes:
+            return 460101, f"message too long, exceed {limit_bytes} bytes"
         if "application/json" not in content_type.lower():
             return 43004, "invalid HTTP header Content-Type: application/json required"
         if body is None:

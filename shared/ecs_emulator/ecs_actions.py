@@ -13,6 +13,7 @@ from .clock import add_months, add_weeks, parse_minute, utcnow
 from .context import RpcContext
 from .errors import ApiError
 from .model import CHARGE_TYPES, INSTANCE_STATUSES, LOCK_REASONS, RENEWAL_STATUSES, InstanceRecord, RenewalRecord
+from .permissions import FORBIDDEN_RAM_MESSAGE
 from .pricing import renewal_quote
 from .regions import REGIONS
 from .state import TokenRecord
@@ -153,6 +154,8 @@ def _name_matcher(pattern: str) -> Callable[[str], bool]:
 
 def describe_instances(ctx: RpcContext) -> dict:
     if _is_true(ctx.get("DryRun")):
+        if not ctx.permitted:  # DryRun checks the permission too (DescribeInstances doc)
+            raise ApiError(403, "Forbidden.RAM", FORBIDDEN_RAM_MESSAGE)
         raise ApiError(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
     for name in UNMODELLED_FILTERS:
         if ctx.get(name) is not None:
@@ -217,7 +220,9 @@ def describe_instances(ctx: RpcContext) -> dict:
         tuple(sorted((k, v) for k, v in ctx.params.items() if k not in _NON_FILTER_PARAMS)),
     )
     with ctx.state.lock:
-        candidates = (r for r in ctx.state.in_region(ctx.account_id, ctx.region or "") if selected(r))
+        # Without permission: "an empty list is returned" (DescribeInstances doc), after the same validation.
+        visible = ctx.state.in_region(ctx.account_id, ctx.region or "") if ctx.permitted else []
+        candidates = (r for r in visible if selected(r))
         if tag_filters:
             candidates = itertools.islice(candidates, MAX_TAG_FILTER_MATCHES)
         if token_mode:
@@ -381,12 +386,12 @@ def renew_instance(ctx: RpcContext) -> dict:
     state = ctx.state
     with state.lock:
         account = state.account(ctx.account_id)
-        if client_token is not None and client_token in account.client_tokens:
-            previous = account.client_tokens[client_token]
+        previous = state.remembered_token(account, client_token)
+        if previous is not None:
             if previous.params != fingerprint:
                 raise ApiError(
                     400,
-                    "IdempotenceParamNotMatch",
+                    state.idempotence_mismatch_code,
                     "Request uses a client token in a previous request but is not identical to that request.",
                 )
             ctx.replayed = True  # same request again: same order, nothing renewed or charged twice
@@ -433,7 +438,7 @@ def renew_instance(ctx: RpcContext) -> dict:
             if record.status == "Stopped":
                 record.status = "Running"
         if client_token is not None:
-            account.client_tokens[client_token] = TokenRecord(fingerprint, order_id, instance_id)
+            account.client_tokens[client_token] = TokenRecord(fingerprint, order_id, instance_id, time.time())
     return {"OrderId": order_id}
 
 

@@ -6,6 +6,7 @@ import contextlib
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -13,7 +14,7 @@ from types import TracebackType
 from .billing import SITES, Charge
 from .calls import CallLog, CallRecord
 from .clock import format_minute, parse_flexible, utcnow
-from .dingtalk import DingTalkRobot
+from .dingtalk import MAX_BODY_BYTES, DingTalkRobot
 from .ecs_actions import renewal_terms_quote
 from .faults import Faults
 from .fc import FunctionCompute
@@ -29,13 +30,23 @@ from .model import (
     InstanceRecord,
     RenewalRecord,
 )
+from .permissions import (
+    ADMINISTRATOR,
+    FUNCTION_ROLE_DOCUMENTS,
+    Permissions,
+    Policy,
+    as_policies,
+    project_policies,
+)
 from .pricing import Resources
 from .regions import REGIONS
 from .server import EmulatorHTTPServer
-from .state import DEFAULT_ACCOUNT_ID, EmulatorState
+from .state import DEFAULT_ACCOUNT_ID, DEFAULT_CLIENT_TOKEN_TTL, IDEMPOTENCE_MISMATCH_CODES, EmulatorState
+from .throttle import Quota, Throttle
 
 DEFAULT_ROLE_NAME = "ecs-renewal"
 FUNCTION_CREDENTIALS_TTL = 6 * 3600
+PolicyDocuments = Mapping | str | Policy | Iterable[Mapping | str | Policy]
 
 
 class Emulator:
@@ -45,21 +56,50 @@ class Emulator:
         renew_visibility_delay: float = 10.0,
         account_id: str = DEFAULT_ACCOUNT_ID,
         site: str = "china",
+        *,
+        throttling: bool = True,
+        quotas: Mapping[str, Quota | float | tuple[int, int]] | None = None,
+        throttle_block_until_next_minute: bool = True,
+        throttle_code: str = "Throttling.User",
+        ram: bool = True,
+        function_role_policy: PolicyDocuments | None = None,
+        client_token_ttl: float | None = DEFAULT_CLIENT_TOKEN_TTL,
+        idempotence_mismatch_code: str = IDEMPOTENCE_MISMATCH_CODES[0],
+        dingtalk_max_body_bytes: int | None = MAX_BODY_BYTES,
     ) -> None:
+        """Every keyword knob defaults to the documented behaviour (see the package docstring):
+        ``throttling``/``quotas``/``throttle_block_until_next_minute``/``throttle_code`` (rule 1, ``emu.throttle``),
+        ``ram``/``function_role_policy`` (rule 3, ``emu.permissions``; default: the repo's ram/ documents),
+        ``dingtalk_max_body_bytes`` (rule 4), ``client_token_ttl`` seconds or None = forever (rule 7),
+        ``idempotence_mismatch_code`` (rule 8)."""
+        if idempotence_mismatch_code not in IDEMPOTENCE_MISMATCH_CODES:
+            raise ValueError(f"idempotence_mismatch_code must be one of {IDEMPOTENCE_MISMATCH_CODES}")
         self.account_id = account_id
         self.state = EmulatorState(renew_visibility_delay, account_id)
         self.site = site
+        self.state.client_token_ttl = client_token_ttl
+        self.state.idempotence_mismatch_code = idempotence_mismatch_code
         self.keys = KeyRegistry()
-        self.faults = Faults()
+        self.throttle = Throttle(
+            enabled=throttling, quotas=quotas, block_until_next_minute=throttle_block_until_next_minute,
+            code=throttle_code,
+        )  # fmt: skip
+        self.faults = Faults(self.throttle)
+        self.permissions = Permissions(enforced=ram)
         self._calls = CallLog()
-        self.dingtalk = DingTalkRobot()
-        self.gateway = RpcGateway(self.state, self.keys, self.faults, self._calls)
+        self.dingtalk = DingTalkRobot(max_body_bytes=dingtalk_max_body_bytes)
+        self.gateway = RpcGateway(self.state, self.keys, self.faults, self._calls, self.permissions)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
 
-        self.default_role_arn = self.add_role(DEFAULT_ROLE_NAME)
+        # The function role gets what ram/ attaches to it: the ECS actions, sts:AssumeRole, fc:InvokeFunction.
+        if function_role_policy is None:
+            function_role_policy = project_policies(FUNCTION_ROLE_DOCUMENTS)
+        self.default_role_arn = self.add_role(DEFAULT_ROLE_NAME, policy=function_role_policy)
         static = self.keys.issue_static(account_id, "ecs-renewal-operator")
+        # The operator's RAM user (a person, not the product): full access, as an account administrator has.
+        self.permissions.attach(f"user:{static.access_key_id}", as_policies(ADMINISTRATOR))
         self.static_key = StaticKey(static.access_key_id, static.access_key_secret)
         # What Function Compute hands the function: a session of the function's role.
         self.function_credentials = self.issue_sts_credentials(
@@ -72,9 +112,12 @@ class Emulator:
                 self.state.add_instance(record)
 
     @classmethod
-    def from_fleet_file(cls, path: str | Path, renew_visibility_delay: float = 10.0) -> Emulator:
+    def from_fleet_file(cls, path: str | Path, renew_visibility_delay: float = 10.0, **knobs: object) -> Emulator:
         stored_account, records = load_fleet_file(path)
-        emulator = cls(renew_visibility_delay=renew_visibility_delay, account_id=stored_account or DEFAULT_ACCOUNT_ID)
+        emulator = cls(
+            renew_visibility_delay=renew_visibility_delay, account_id=stored_account or DEFAULT_ACCOUNT_ID,
+            **knobs,  # type: ignore[arg-type]
+        )  # fmt: skip
         for record in records:
             record.account_id = record.account_id or emulator.account_id
             emulator.state.add_instance(record)
@@ -137,10 +180,38 @@ class Emulator:
 
     # ---- identities -------------------------------------------------------------------------
 
-    def add_role(self, name: str, account_id: str | None = None, max_session_duration: int = 3600) -> str:
+    def add_role(
+        self,
+        name: str,
+        account_id: str | None = None,
+        max_session_duration: int = 3600,
+        policy: PolicyDocuments | None = None,
+    ) -> str:
+        """A RAM role. ``policy``: its policy document(s) (dict / JSON text / list); default: the project's
+        ram/target-account-role-policy.json (what a target account's role carries)."""
         account = account_id or self.account_id
         self.state.account(account)
-        return self.keys.add_role(account, name, max_session_duration).arn
+        arn = self.keys.add_role(account, name, max_session_duration).arn
+        self.set_policy(arn, policy if policy is not None else self.permissions.target_role_default())
+        return arn
+
+    def set_policy(self, principal: str | Credentials | StaticKey, policy: PolicyDocuments) -> None:
+        """Replace what a role (ARN), an STS credential's role or a static key's RAM user is allowed."""
+        if isinstance(principal, Credentials):
+            record = self.keys.get(principal.access_key_id)
+            if record is None or record.role_arn is None:
+                raise KeyError("unknown STS credential")
+            principal = record.role_arn
+        elif isinstance(principal, StaticKey):
+            principal = f"user:{principal.access_key_id}"
+        self.permissions.attach(principal, as_policies(policy))
+
+    def issue_credentials_with_policy(
+        self, policy: PolicyDocuments, name: str = "emulator-custom-role", ttl_seconds: float = 3600
+    ) -> Credentials:
+        """An STS credential of a new role that carries exactly ``policy`` (e.g. lacking ecs:DescribeInstances)."""
+        arn = self.add_role(name, policy=policy)
+        return self.issue_sts_credentials(ttl_seconds=ttl_seconds, role_arn=arn, session_name=name[:64])
 
     def issue_sts_credentials(
         self, ttl_seconds: float = 3600, role_arn: str | None = None, session_name: str = "emulator-session"

@@ -1,4 +1,4 @@
-"""Fault injection: latency, per-action rate limits, scripted failures, regions that are down.
+"""Fault injection: latency, scripted failures, regions that are down (throttling itself: ``throttle.py``).
 
 Every fault actually injected is counted by kind in ``Faults.injected`` (a ``Counter``): tests and the
 reliability report read it to say what the code under test survived. ``clear()`` resets the knobs,
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import random
 import threading
-import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .errors import ApiError
+from .throttle import Throttle
 
 # "pass" injects nothing: the call goes through unchanged. With ``then=`` it runs a callback at that exact
 # point of a run (e.g. expire the caller's credentials for real, or take a region down mid-batch).
@@ -77,13 +77,12 @@ class FaultRule:
 class Faults:
     """``emu.faults``: knobs that tests turn to make the emulator misbehave on purpose."""
 
-    def __init__(self) -> None:
+    def __init__(self, throttle: Throttle | None = None) -> None:
         self._lock = threading.Lock()
         self.latency: float = 0.0  # seconds added before every RPC answer
-        self.rate_limit: float | None = None  # calls per second per action; None = unlimited
+        self.throttle = throttle if throttle is not None else Throttle()
         self._rules: list[FaultRule] = []
         self._regions_down: set[str] = set()
-        self._recent: dict[str, deque[float]] = {}
         self._rng = random.Random(0)
         self.injected: Counter[str] = Counter()  # faults actually injected, by kind (never reset)
 
@@ -170,9 +169,18 @@ class Faults:
         with self._lock:
             self._rules.clear()
             self._regions_down.clear()
-            self._recent.clear()
             self.latency = 0.0
-            self.rate_limit = None
+        self.rate_limit = None
+        self.throttle.clear_state()
+
+    @property
+    def rate_limit(self) -> float | None:
+        """One quota of this many calls/s for EVERY action (per account, region, action); None = the quota table."""
+        return self.throttle.uniform_rate
+
+    @rate_limit.setter
+    def rate_limit(self, value: float | None) -> None:
+        self.throttle.uniform_rate = value
 
     # ---- regions ----------------------------------------------------------------------------
 
@@ -195,18 +203,10 @@ class Faults:
 
     # ---- flow control -----------------------------------------------------------------------
 
-    def admit(self, action: str) -> bool:
-        """Sliding one-second window per action. Rejected calls do not use up the budget."""
-        limit = self.rate_limit
-        if limit is None:
-            return True
-        now = time.monotonic()
-        with self._lock:
-            window = self._recent.setdefault(action, deque())
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-            if len(window) >= limit:
+    def admit(self, action: str, account: str = "", region: str | None = None) -> bool:
+        """The throttle's verdict for one call; a refusal is counted as an injected ``rate_limit``."""
+        admitted = self.throttle.admit(account, region, action)
+        if not admitted:
+            with self._lock:
                 self.injected["rate_limit"] += 1
-                return False
-            window.append(now)
-            return True
+        return admitted

@@ -1,4 +1,4 @@
-"""The RPC gateway: parse, authenticate (signature v1), flow-control, inject faults, dispatch, log.
+"""The RPC gateway: parse, authenticate (signature v1), throttle, authorise (RAM), inject faults, dispatch, log.
 
 Independent of HTTP: ``RpcGateway.handle`` takes the method and raw parameter pairs and returns an
 ``RpcOutcome`` that the HTTP layer writes (or drops).
@@ -21,6 +21,7 @@ from .ecs_actions import ECS_ACTIONS
 from .errors import ApiError, error_body, missing, new_request_id
 from .faults import Faults
 from .keys import KeyRecord, KeyRegistry
+from .permissions import FORBIDDEN_RAM_MESSAGE, Permissions
 from .regions import REGIONS
 from .signing import sign, signatures_equal, string_to_sign
 from .state import EmulatorState
@@ -34,6 +35,10 @@ PRODUCTS: dict[str, tuple[str, dict[str, Callable[[RpcContext], dict]]]] = {
     ECS_VERSION: ("Ecs", ECS_ACTIONS),
     STS_VERSION: ("Sts", STS_ACTIONS),
 }
+RAM_SERVICE = {ECS_VERSION: "ecs", STS_VERSION: "sts"}  # the prefix of a RAM action: ecs:DescribeInstances
+STS_NO_PERMISSION_MESSAGE = "You are not authorized to do this action. You should be authorized by RAM."
+# Without permission this action answers an empty list, not an error (DescribeInstances doc).
+EMPTY_WHEN_FORBIDDEN = frozenset({"DescribeInstances"})
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 NONCE_MEMORY_SECONDS = 30 * 60.0  # covers the whole +-15 min window in which a Timestamp is accepted
 _AUTH_PARAMS = ("AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp")
@@ -67,11 +72,19 @@ class NonceStore:
 
 
 class RpcGateway:
-    def __init__(self, state: EmulatorState, keys: KeyRegistry, faults: Faults, calls: CallLog) -> None:
+    def __init__(
+        self,
+        state: EmulatorState,
+        keys: KeyRegistry,
+        faults: Faults,
+        calls: CallLog,
+        permissions: Permissions | None = None,
+    ) -> None:
         self.state = state
         self.keys = keys
         self.faults = faults
         self.calls = calls
+        self.permissions = permissions if permissions is not None else Permissions(enforced=False)
         self.nonces = NonceStore()
 
     def handle(self, method: str, pairs: list[tuple[str, str]], parse_error: ApiError | None = None) -> RpcOutcome:
@@ -217,15 +230,26 @@ class RpcGateway:
             if region not in REGIONS:
                 raise ApiError(404, "InvalidRegionId.NotFound", f"The specified RegionId does not exist: {region}.")
 
-        if not self.faults.admit(action):
-            raise ApiError(400, "Throttling.User", "Request was denied due to user flow control.")
+        # Per account (ParentUid), region, action; STS is region-less.
+        if not self.faults.admit(action, key.account_id, region if version == ECS_VERSION else None):
+            record.fault = "throttled"
+            throttle = self.faults.throttle
+            raise ApiError(400, throttle.code, throttle.error_message())
+        permitted = self.permissions.allows(principal_of(key), f"{RAM_SERVICE[version]}:{action}")
+        if not permitted and action not in EMPTY_WHEN_FORBIDDEN:
+            record.notes["ram"] = "denied"
+            if version == STS_VERSION:
+                raise ApiError(403, "NoPermission", STS_NO_PERMISSION_MESSAGE)
+            raise ApiError(403, "Forbidden.RAM", FORBIDDEN_RAM_MESSAGE)
         rule = self.faults.take(action, region, _instance_ids_in(params))
         if rule is not None:
             record.fault = rule.kind
             if rule.kind in ("error", "throttle", "expire_token"):
                 raise rule.error()
 
-        ctx = RpcContext(action, version, params, key, region, self.state, self.keys, request_id)
+        ctx = RpcContext(action, version, params, key, region, self.state, self.keys, request_id, permitted=permitted)
+        if not permitted:
+            record.notes["ram"] = "denied"
         body = handler(ctx)
         record.applied = True
         record.replayed = ctx.replayed
@@ -237,6 +261,11 @@ class RpcGateway:
             if rule.kind == "delay":
                 return RpcOutcome(200, {"RequestId": request_id, **body}, request_id, delay_before_answer=rule.delay)
         return body
+
+
+def principal_of(key: KeyRecord) -> str:
+    """Whose policies apply: the role of an STS session, else the RAM user of a static key."""
+    return key.role_arn if key.is_sts and key.role_arn else f"user:{key.access_key_id}"
 
 
 def _to_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -14,6 +15,12 @@ from .model import InstanceRecord
 DEFAULT_ACCOUNT_ID = "1234567890123456"
 DEFAULT_BALANCE = 10_000_000.0
 MAX_PAGE_TOKENS = 10_000
+# How long ECS remembers a ClientToken is NOT documented; the emulator forgets it after 6 h by default
+# (a knob: ``Emulator(client_token_ttl=...)``, None = forever) so that nothing can lean on a long memory.
+DEFAULT_CLIENT_TOKEN_TTL = 6 * 3600.0
+# Same token, other parameters: the RenewInstance error table says IdempotenceParamNotMatch, the
+# idempotence page says IdempotentParameterMismatch. The emulator answers one of them (a knob).
+IDEMPOTENCE_MISMATCH_CODES = ("IdempotenceParamNotMatch", "IdempotentParameterMismatch")
 
 
 @dataclass
@@ -23,6 +30,7 @@ class TokenRecord:
     params: tuple
     order_id: str
     instance_id: str
+    at: float = 0.0  # time.time() of the renewal that used it first
 
 
 @dataclass
@@ -39,6 +47,8 @@ class EmulatorState:
         self.renew_visibility_delay = renew_visibility_delay
         self.default_account_id = default_account_id
         self.site = "china"  # which ECS site the emulator plays (billing.SITES)
+        self.client_token_ttl: float | None = DEFAULT_CLIENT_TOKEN_TTL
+        self.idempotence_mismatch_code = IDEMPOTENCE_MISMATCH_CODES[0]
         self.accounts: dict[str, Account] = {}
         self.instances: dict[str, InstanceRecord] = {}
         # DescribeInstances NextToken -> (query fingerprint, offset). Bounded: oldest tokens are forgotten.
@@ -56,6 +66,20 @@ class EmulatorState:
             if account_id not in self.accounts:
                 self.accounts[account_id] = Account(account_id)
             return self.accounts[account_id]
+
+    def remembered_token(self, account: Account, token: str | None) -> TokenRecord | None:
+        """What ``token`` was used for, unless it is older than ``client_token_ttl`` (then it is forgotten)."""
+        if token is None:
+            return None
+        with self.lock:
+            record = account.client_tokens.get(token)
+            if record is None:
+                return None
+            ttl = self.client_token_ttl
+            if ttl is not None and time.time() - record.at >= ttl:
+                del account.client_tokens[token]
+                return None
+            return record
 
     def add_instance(self, record: InstanceRecord) -> None:
         with self.lock:

@@ -8,6 +8,12 @@ import pytest
 from emu_sdk import Sdk
 
 from ecs_emulator import Emulator
+from ecs_emulator.permissions import FUNCTION_ROLE_DOCUMENTS, project_policies
+
+# The protocol tests ping with DescribeRegions, which the product never calls (so ram/ does not grant it):
+# the emulator's own tests give the function role that one extra action on top of the project's documents.
+PING_POLICY = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ecs:DescribeRegions", "Resource": "*"}]}
+TEST_FUNCTION_ROLE_POLICY = [*project_policies(FUNCTION_ROLE_DOCUMENTS), PING_POLICY]
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +25,7 @@ def _clean_sdk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def emu() -> Iterator[Emulator]:
-    with Emulator(renew_visibility_delay=0.3) as emulator:
+    with Emulator(renew_visibility_delay=0.3, function_role_policy=TEST_FUNCTION_ROLE_POLICY) as emulator:
         yield emulator
 
 

@@ -28,6 +28,10 @@ ADVICE: dict[str, tuple[str, str]] = {
     "IdempotenceParamNotMatch": (
         "a ClientToken was reused with other parameters — a bug, nothing was charged",
         "report it with the log line; do not renew this instance by hand until it is understood"),
+    # The idempotence page names the same error so (the RenewInstance table says the one above): both handled.
+    "IdempotentParameterMismatch": (
+        "a ClientToken was reused with other parameters — a bug, nothing was charged",
+        "report it with the log line; do not renew this instance by hand until it is understood"),
     "Forbidden.RAM": (
         "the function's role lacks a permission", "attach the policy in ram/ to the function's role"),
     "InvalidSecurityToken.": (
