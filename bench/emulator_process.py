@@ -27,11 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regions", type=int, default=20)
     parser.add_argument("--instances", type=int, default=1000, help="per region")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every call")
-    parser.add_argument("--rate-limit", type=float, default=None, help="calls per second per action")
+    parser.add_argument("--rate-limit", type=float, default=None,
+                        help="one quota (calls/s) for every action, per region; default: the emulator's quota table")
+    parser.add_argument("--no-throttling", action="store_true", help="no API quotas at all (round-trip probes)")
     parser.add_argument("--renew-delay", type=float, default=10.0, help="seconds before a renewal is visible")
     args = parser.parse_args(argv)
 
-    emulator = Emulator(fleet=None, renew_visibility_delay=args.renew_delay)
+    emulator = Emulator(fleet=None, renew_visibility_delay=args.renew_delay, throttling=not args.no_throttling)
     for record in generate(BenchFleet(regions=args.regions, instances_per_region=args.instances)):
         emulator.state.add_instance(record)
     # The fleet lives as long as the process: frozen, the collector stops walking it. Its full passes took

@@ -43,11 +43,15 @@ MAX_RENEWALS_SETTING = 10_000  # the highest MAX_RENEWALS accepts
 class EmulatorProcess:
     """``bench/emulator_process.py`` as a child: its url, credentials, and its own count of calls."""
 
-    def __init__(self, regions: int, instances: int, latency: float, rate_limit: float | None) -> None:
+    def __init__(
+        self, regions: int, instances: int, latency: float, rate_limit: float | None, throttling: bool = True
+    ) -> None:
         command = [sys.executable, str(ROOT / "bench" / "emulator_process.py"), "--regions", str(regions),
                    "--instances", str(instances), "--latency", str(latency)]
         if rate_limit:
             command += ["--rate-limit", str(rate_limit)]
+        if not throttling:
+            command += ["--no-throttling"]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout and self.process.stdin
         line = self.process.stdout.readline()
@@ -335,7 +339,8 @@ def run_round_trips(args: argparse.Namespace) -> dict[str, Any]:
     """One call's round trip: against an emulator without latency (what our stack adds), and with it."""
     found: dict[str, Any] = {"latency_ms": args.latency * 1000}
     for name, latency, samples in (("no_latency", 0.0, 200), ("with_latency", args.latency, 30)):
-        emulator = EmulatorProcess(1, 100, latency, None)
+        # Sequential calls as fast as they go: a round-trip measurement, not a quota test (no throttling).
+        emulator = EmulatorProcess(1, 100, latency, None, throttling=False)
         try:
             found[name] = run_probe(emulator, "rtt", samples)
         finally:

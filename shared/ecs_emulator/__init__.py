@@ -38,7 +38,7 @@ Protocol and authentication (every RPC request, before anything else)
   * Unknown Version -> 400 ``InvalidVersion``; unknown Action -> 404 ``InvalidAction.NotFound``;
     ECS RegionId not in the catalogue (28 real ids, ``ecs_emulator.regions``) -> 404 ``InvalidRegionId.NotFound``.
     STS ignores RegionId. Other paths -> 404 ``InvalidPath.NotFound``.
-  * Order: region_down -> auth -> Format -> Action/Version -> RegionId -> rate limit -> fault rules -> action.
+  * Order: region_down -> auth -> Format -> Action/Version -> RegionId -> throttle -> RAM -> fault rules -> action.
 
 Accounts, keys, roles
   * One default account ``1234567890123456`` (balance 10,000,000 CNY). A role added in another account
@@ -74,7 +74,7 @@ DescribeInstances
     (same filters, region, account); unknown or foreign -> 400 ``InvalidParameter.NextToken``. ``NextToken``
     is "" on the last page; page mode also returns a token when more pages exist. In NextToken mode
     ``TotalCount`` is the size of the returned page (documented as meaningless). Order: CreationTime, then id.
-  * ``DryRun=true`` -> 400 ``DryRunOperation``.
+  * ``DryRun=true`` -> 400 ``DryRunOperation`` (403 ``Forbidden.RAM`` without the permission).
 
 RenewInstance
   * Period (RenewInstance doc / generated SDK docstring): china site Month 1-9,12,24,36,48,60 and Week 1-4;
@@ -94,9 +94,10 @@ RenewInstance
     ``InvalidAccountStatus.NotEnoughBalance`` (documented for ECS order APIs such as ModifyInstanceSpec; for
     RenewInstance unverified), nothing charged; ClientToken non-ASCII or > 64 -> 400
     ``InvalidClientToken.ValueNotSupported``.
-  * Idempotency: tokens are remembered per account for the emulator's lifetime, only for SUCCESSFUL
+  * Idempotency: tokens are remembered per account for ``client_token_ttl`` (6 h), only for SUCCESSFUL
     renewals. Same token + same (InstanceId, Period, PeriodUnit, ExpectedRenewDay) -> same OrderId,
-    nothing renewed or charged again (``CallRecord.replayed``); different params -> 400 ``IdempotenceParamNotMatch``.
+    nothing renewed or charged again (``CallRecord.replayed``); different params -> 400
+    ``IdempotenceParamNotMatch`` (knob: ``IdempotentParameterMismatch``). An expired token renews again.
     The token is checked before the instance (a replay answers even if the instance changed since).
   * Applying: true expiry moves at once, the price is charged (cash first, then credit) and recorded, a
     ``financial`` lock is cleared (a Stopped instance then runs again). DescribeInstances shows the new
@@ -157,7 +158,7 @@ STS
   * RoleArn malformed -> 400 ``InvalidParameter.RoleArn``; unknown role -> 404 ``EntityNotExist.Role``;
     RoleSessionName -> 400 ``InvalidParameter.RoleSessionName``; DurationSeconds -> 400
     ``InvalidParameter.DurationSeconds``; Policy not a JSON object <= 2048 chars -> 400
-    ``InvalidParameter.PolicyGrammar`` (policies are not enforced); ExternalId -> 400 ``InvalidParameter.ExternalId``.
+    ``InvalidParameter.PolicyGrammar`` (a session Policy is not enforced; the role's documents are, rule 3); ExternalId -> 400 ``InvalidParameter.ExternalId``.
   * ``GetCallerIdentity`` is served too.
 
 Function Compute (``emu.fc``, details in ``fc.py``)
@@ -176,9 +177,34 @@ Function Compute (``emu.fc``, details in ``fc.py``)
     ``emu.fc.invocations`` records every attempt; ``emu.fc.wait_idle()``. ``emu.fc.environment`` is the
     functions' environment (the host's project variables never leak in); handlers run one at a time.
 
+The cloud's rules (issue 12): each a knob of ``Emulator(...)`` whose DEFAULT is the documented behaviour
+  1. Throttling (``throttle.py``, ``emu.throttle``): quotas per (account = ParentUid, region, action) —
+     ECS "API throttling" doc (help.aliyun.com/zh/ecs/developer-reference/api-throttling) and Quota Center
+     (``N/1(s)``, ``N/60(s)``, dimension "regionId, API, ParentUid"). Default quotas per action in
+     ``throttle.DEFAULT_QUOTAS`` (all UNVERIFIED), counted over a sliding window; beyond it -> 400
+     ``Throttling.User`` and the API stays blocked in that region until the next calendar minute ("throttled
+     in minute T, callable in T+1"). Knobs: ``throttling``, ``quotas``, ``throttle_block_until_next_minute``,
+     ``throttle_code``; ``emu.throttle.scale``/``clock``; ``emu.faults.rate_limit`` = one quota for all.
+     Counted: ``emu.throttle.throttled``, ``faults.injected["rate_limit"]``, ``CallRecord.fault == "throttled"``.
+  3. RAM (``permissions.py``, ``emu.permissions``): a credential may do what its role's policy documents
+     allow (Action with ``*``, Allow/Deny, Deny wins; Resource and Condition not evaluated). Default role =
+     ram/function-role-policy.json + function-role-assume-policy.json + function-role-fanout-policy.json;
+     ``add_role()`` roles = ram/target-account-role-policy.json; the operator's static key = full access.
+     Not permitted: DescribeInstances -> an EMPTY list (DescribeInstances doc), with DryRun -> 403
+     ``Forbidden.RAM`` (permitted: 400 ``DryRunOperation``); other ECS actions -> 403 ``Forbidden.RAM``;
+     AssumeRole -> 403 ``NoPermission``. Knobs: ``ram``, ``function_role_policy``; ``add_role(policy=)``,
+     ``set_policy()``, ``issue_credentials_with_policy()``.
+  4. DingTalk: a body over 20,000 bytes -> errcode 460101 (``dingtalk_max_body_bytes``, below).
+  7. ClientToken memory: ``client_token_ttl`` (default 6 h; ECS does not document it; None = forever).
+  8. Token reused with other params: ``idempotence_mismatch_code`` = ``IdempotenceParamNotMatch`` (RenewInstance
+     table, default) or ``IdempotentParameterMismatch`` (idempotence page).
+  ``python -m ecs_emulator``: ``--quota A=N[/60]``, ``--no-throttling``, ``--no-minute-block``,
+  ``--throttle-code``, ``--no-ram``, ``--client-token-ttl``, ``--idempotence-mismatch-code``,
+  ``--dingtalk-max-body-bytes``.
+
 Faults (``emu.faults``)
-  * ``latency`` seconds before every RPC; ``rate_limit`` calls/second per action (sliding 1 s window,
-    rejected calls don't count) -> 400 ``Throttling.User``.
+  * ``latency`` seconds before every RPC; ``rate_limit`` = one quota of that many calls/second for every
+    action (replaces the quota table; the minute block still applies) -> 400 ``Throttling.User``.
   * ``add(action, kind, times, region, instance_id, status, code, delay, *, after, probability, then)``:
     kinds error / apply_then_error / apply_then_drop / delay / throttle / expire_token / pass. Default
     status/code: 503 ``ServiceUnavailable`` (error, apply_then_error), 400 ``Throttling`` (throttle), 400
@@ -198,6 +224,8 @@ DingTalk robot (``POST /robot/send``), HTTP 200 always
     ``invalid timestamp``; bad sign -> 310000 ``sign not match`` (the robot always has signing on).
   * Rate limit ``rate_limit_per_minute`` (20; None = off) over a sliding minute of authenticated sends;
     exceeding it -> 130101 and a ``block_seconds`` (600) block.
+  * A request body over ``max_body_bytes`` (20,000; the serialized JSON, mentions included) -> 460101
+    ``message too long, exceed 20000 bytes`` (checked after the rate limit).
   * ``fail_next(n, errcode=-1, errmsg="system busy")`` applies after auth and the rate limit.
   * Content-Type not application/json -> 43004; body not a JSON object, unknown msgtype, or missing
     required fields (text.content; markdown.title+text; link.title+text+messageUrl; actionCard.title+text+
@@ -226,10 +254,13 @@ from .faults import FaultRule, Faults
 from .fleet import FleetSpec
 from .keys import Credentials, StaticKey
 from .model import POSTPAID_EXPIRY, InstanceRecord, RenewalRecord
+from .permissions import Permissions, Policy
 from .regions import REGIONS
 from .signing import signed_query, string_to_sign
+from .throttle import DEFAULT_QUOTAS, Quota, Throttle
 
 __all__ = [
+    "DEFAULT_QUOTAS",
     "POSTPAID_EXPIRY",
     "REGIONS",
     "ApiError",
@@ -241,8 +272,12 @@ __all__ = [
     "Faults",
     "FleetSpec",
     "InstanceRecord",
+    "Permissions",
+    "Policy",
+    "Quota",
     "RenewalRecord",
     "StaticKey",
+    "Throttle",
     "dingtalk_sign",
     "format_minute",
     "format_second",
