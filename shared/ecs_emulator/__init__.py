@@ -158,7 +158,8 @@ STS
   * RoleArn malformed -> 400 ``InvalidParameter.RoleArn``; unknown role -> 404 ``EntityNotExist.Role``;
     RoleSessionName -> 400 ``InvalidParameter.RoleSessionName``; DurationSeconds -> 400
     ``InvalidParameter.DurationSeconds``; Policy not a JSON object <= 2048 chars -> 400
-    ``InvalidParameter.PolicyGrammar`` (a session Policy is not enforced; the role's documents are, rule 3); ExternalId -> 400 ``InvalidParameter.ExternalId``.
+    ``InvalidParameter.PolicyGrammar`` (a session Policy is not enforced; the role's documents are, rule 3);
+    ExternalId -> 400 ``InvalidParameter.ExternalId``.
   * ``GetCallerIdentity`` is served too.
 
 Function Compute (``emu.fc``, details in ``fc.py``)

@@ -1,0 +1,102 @@
+"""The product under the cloud's stricter rules (issue 12), against the emulator's documented defaults.
+
+Tests marked xfail(strict=True, "issue 12 product side") show what the product does NOT yet survive; the
+product side of issue 12 turns them green (strict: they fail loudly once they pass).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ecs_emulator import Quota
+
+
+def soon(days: float = 2) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(days=days)
+
+
+# ---- 1. throttling ---------------------------------------------------------------------------------
+
+
+def test_with_ecs_max_qps_at_the_quota_a_run_gets_no_throttle_answer(run, env, emulator):
+    env.update(REGIONS="cn-hangzhou,cn-shanghai", ECS_MAX_QPS="5")
+    for action in ("DescribeInstances", "DescribeInstanceAutoRenewAttribute", "RenewInstance", "DescribeRenewalPrice"):
+        emulator.throttle.overrides[action] = Quota(5, 1)  # 5 calls/s per (account, region, action)
+    ids = [emulator.add_instance(region, expired_time=soon()) for region in ("cn-hangzhou", "cn-shanghai") * 4]
+    result = run("renew-batch", {"dry_run": False})
+    assert result["failed"] == [] and all(emulator.renewal_count(i) == 1 for i in ids)
+    assert emulator.throttle.throttled_total == 0
+
+
+# ---- 4. DingTalk's 20,000-byte body -----------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 12 product side: the text is capped at 18,000 bytes but the @-mention list repeats every owner in"
+    " every part, so the serialized body exceeds DingTalk's 20,000 bytes (460101)"))
+def test_a_digest_with_many_owners_fits_dingtalks_body_limit(run, env, emulator):
+    # 400 expiring instances, 150 owners: the shape the issue measured at a 20,614-byte body.
+    env.update(DINGTALK_WEBHOOK=emulator.dingtalk.webhook_url, DINGTALK_SECRET=emulator.dingtalk.secret)
+    for n in range(400):
+        emulator.add_instance("cn-hangzhou", expired_time=soon(), tags={"owner": f"138{n % 150:08d}"})
+    result = run("scan-expiring")
+    assert [attempt.errcode for attempt in emulator.dingtalk.rejected] == []
+    assert result["alerts"]["sent"] == result["alerts"]["messages"] >= 1
+
+
+# ---- 3. RAM -----------------------------------------------------------------------------------------
+
+
+def test_the_ram_documents_let_every_job_run(run, emulator):
+    # The emulator's default function role carries exactly ram/'s documents (Forbidden.RAM otherwise).
+    emulator.add_instance("cn-hangzhou", expired_time=soon())
+    for job, event in (("scan-expiring", None), ("renew-batch", {"dry_run": False}),
+                       ("audit-autorenew", {"fix": True, "dry_run": False})):  # fmt: skip
+        result = run(job, event)
+        assert result["errors"] == [] and not result.get("failed"), job
+    assert not [c for c in emulator.calls if c.notes.get("ram") == "denied"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 12 product side: without ecs:DescribeInstances the API answers an EMPTY list (not an error);"
+    " the scan reports 'nothing expiring' instead of the missing permission"))
+def test_a_role_without_describe_permission_is_reported_not_read_as_an_empty_fleet(run, env, emulator):
+    emulator.add_instance("cn-hangzhou", expired_time=soon())
+    lacking = emulator.issue_credentials_with_policy(
+        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ecs:DescribeRenewalPrice", "Resource": "*"}]},
+        name="ecs-renewal-no-describe",
+    )
+    result = run("scan-expiring", credentials=lacking)
+    assert [error["code"] for error in result["errors"]] == ["Forbidden.RAM"]
+
+
+# ---- 7. ClientToken memory --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "replay_after",
+    [
+        "token forgotten, new expiry visible",
+        pytest.param("token forgotten, expiry not yet visible", marks=[
+            # The test's own assertion stays at exactly once; the guard's limit is raised only so that the
+            # known failure reports as this xfail rather than as a teardown error.
+            pytest.mark.renewals_allowed(2),
+            pytest.mark.xfail(strict=True, reason=(
+                "issue 12 product side: a replay after the ClientToken is forgotten but before the new expiry is"
+                " visible renews again: the product leans on the token's memory")),
+        ]),
+    ],
+)
+def test_a_late_replay_never_leans_on_the_token_memory(run, emulator, replay_after):
+    emulator.state.client_token_ttl = 0.2  # the cloud's memory is undocumented: make it short
+    visible_later = replay_after.endswith("not yet visible")
+    emulator.renew_visibility_delay = 30.0 if visible_later else 0.3
+    ids = sorted(emulator.add_instance("cn-hangzhou", expired_time=soon()) for _ in range(3))
+    first = run("renew-batch", {"dry_run": False}, request_id="req-late")
+    assert all(emulator.renewal_count(i) == 1 for i in ids) and first["failed"] == []
+    time.sleep(0.5)  # every token forgotten by the emulator
+    run("renew-batch", {"dry_run": False}, request_id="req-late")  # FC replays the same event, later
+    assert all(emulator.renewal_count(i) == 1 for i in ids)
