@@ -10,9 +10,10 @@ from emu_sdk import Sdk
 from ecs_emulator import Emulator
 from ecs_emulator.permissions import FUNCTION_ROLE_DOCUMENTS, project_policies
 
-# The protocol tests ping with DescribeRegions, which the product never calls (so ram/ does not grant it):
-# the emulator's own tests give the function role that one extra action on top of the project's documents.
-PING_POLICY = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ecs:DescribeRegions", "Resource": "*"}]}
+# The emulator's own tests call actions the product never calls (so ram/ does not grant them): DescribeRegions
+# as a protocol ping, the tag APIs. They give the function role those on top of the project's documents.
+EMULATOR_TEST_ACTIONS = ["ecs:DescribeRegions", "ecs:TagResources", "ecs:UntagResources", "ecs:ListTagResources"]
+PING_POLICY = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": EMULATOR_TEST_ACTIONS, "Resource": "*"}]}
 TEST_FUNCTION_ROLE_POLICY = [*project_policies(FUNCTION_ROLE_DOCUMENTS), PING_POLICY]
 
 

@@ -247,6 +247,9 @@ def test_the_server_rate_limit_slows_the_run_but_every_renewal_lands(run, env, e
     ids = sorted(emulator.add_instance("cn-hangzhou", expired_time=soon()) for _ in range(12))
     emulator.faults.rate_limit = 4  # calls per second per action, then Throttling.User
     emulator.throttle.block_until_next_minute = minute_block
+    if minute_block:  # start the run at second 0 of the emulator's minute: the block lasts a full minute
+        offset = time.time() % 60
+        emulator.throttle.clock = lambda: time.time() - offset
     result = run("renew-batch", {"dry_run": False})
     assert account_for(result, ids) == set() and result["failed"] == []
     assert all(emulator.renewal_count(i) == 1 for i in ids)
