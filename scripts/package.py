@@ -1,15 +1,23 @@
-"""`make package`: build, per function, exactly what Function Compute unpacks into /code.
+"""`make package`: the dependencies once, as a Function Compute layer, and each function's own code.
 
-    build/<function>/
-      index.py          the handler (functions/<function>/index.py), handler string "index.handler"
-      ecs_renewal/      the core package (shared/ecs_renewal), without the operators' command line
-      aliyunsdkcore/ ...  the runtime dependencies, vendored for the target
+    build/
+      ecs-renewal-deps.zip   the layer: python/<dependencies>, what `s cli fc3 layer publish` uploads
+      layer/python/          the same, unpacked: what Function Compute extracts to /opt/python
+      scan-expiring/         index.py (handler "index.handler") + ecs_renewal/ (the core package)
+      renew-batch/           ...
+      audit-autorenew/       ...
 
-The target is the functions' runtime in s.yaml (python3.10 on Linux x86_64): dependencies are
-installed with ``pip install --platform manylinux2014_x86_64 --only-binary=:all: --python-version 3.10
---implementation cp --target``, so compiled wheels (cryptography, cffi) are the Linux cp310 ones
-whatever machine builds. They are installed once into a cache folder (``build/.deps-cp310``, reused
-while requirements.txt is unchanged) and copied into each function's folder.
+Function Compute puts a layer's ``python/`` folder on the search path (``/opt/python``, after the code
+folder ``/code``), so the three functions share one copy of the SDK and cryptography: each function's
+code is ~0.2 MB and the layer is uploaded once, and again only when requirements.txt changes (the zip
+is byte-for-byte the same while the dependencies are: `make package` prints its sha256). s.yaml names
+the layer by ARN (``vars.layerArn``; README, "Deploy").
+
+The target is the functions' runtime in s.yaml (python3.12 on Linux x86_64): dependencies are
+installed with ``pip install --platform manylinux2014_x86_64 --only-binary=:all: --python-version 3.12
+--implementation cp --target``, so compiled wheels (cryptography, cffi) are the Linux cp312 ones
+whatever machine builds. They are installed once into a cache folder (``build/.deps-cp312``, reused
+while requirements.txt is unchanged) and copied into the layer.
 
 Left out, because no handler imports it: tests, the emulator, ``ecs_renewal/cli`` and ``__main__``,
 console scripts, ``__pycache__`` (a .pyc compiled here would
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import os
 import re
@@ -33,6 +42,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +51,14 @@ REQUIREMENTS = ROOT / "requirements.txt"
 FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew")
 
 # Must match s.yaml's runtime (tests/deploy checks that they agree).
-TARGET_PYTHON = "3.10"
+TARGET_PYTHON = "3.12"
 TARGET_PLATFORM = "manylinux2014_x86_64"
+# The layer of dependencies, as s.yaml names it (vars.layerName; tests/deploy checks that they agree).
+LAYER_NAME = "ecs-renewal-deps"
+LAYER_FOLDER = "layer"  # build/layer/python/...: what Function Compute extracts into /opt
+LAYER_PYTHON = "python"  # the layer's folder Function Compute puts on the Python search path
+# A fixed timestamp for every zip entry: the same dependencies give the same zip, byte for byte.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 # Requirements the functions never import: not vendored (name → why).
 NOT_VENDORED: dict[str, str] = {}
@@ -196,11 +212,54 @@ def _ignore(
     return ignore
 
 
-def build_function(function: str, out: Path, deps: Path, *, requests_used: dict[str, set[str]]) -> Path:
+@dataclass(frozen=True)
+class Layer:
+    folder: Path  # what Function Compute extracts into /opt: holds python/
+    zip: Path  # the same, zipped, for `s cli fc3 layer publish --code`
+
+    @property
+    def python_path(self) -> Path:
+        """The folder on the functions' search path (/opt/python in Function Compute)."""
+        return self.folder / LAYER_PYTHON
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.zip.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Build:
+    functions: dict[str, Path]  # function → its code folder (s.yaml's `code`)
+    layer: Layer
+
+
+def build_layer(out: Path, deps: Path, *, requests_used: dict[str, set[str]]) -> Layer:
+    """The dependencies under python/, unpacked and zipped: shipped once for the three functions."""
+    folder = out / LAYER_FOLDER
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(deps, folder / LAYER_PYTHON, ignore=_ignore(ALWAYS_EXCLUDED, top=deps,
+                                                                 top_excluded=DEPS_TOP_EXCLUDED,
+                                                                 keep_requests=requests_used))
+    return Layer(folder, write_zip(folder, out / f"{LAYER_NAME}.zip"))
+
+
+def write_zip(folder: Path, archive: Path) -> Path:
+    """``folder``'s files, paths relative to it, in a stable order with a fixed timestamp (deflate)."""
+    partial = archive.with_name(f"{archive.name}.partial-{os.getpid()}")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            entry = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=ZIP_DATE)
+            entry.external_attr = (0o755 if os.access(path, os.X_OK) else 0o644) << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zipped.writestr(entry, path.read_bytes())
+    partial.replace(archive)
+    return archive
+
+
+def build_function(function: str, out: Path) -> Path:
+    """The function's own code: its handler and the core package; the dependencies are in the layer."""
     target = out / function
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(deps, target, ignore=_ignore(ALWAYS_EXCLUDED, top=deps, top_excluded=DEPS_TOP_EXCLUDED,
-                                                 keep_requests=requests_used))
+    target.mkdir(parents=True)
     shutil.copy2(ROOT / "functions" / function / "index.py", target / "index.py")
     shutil.copytree(CORE, target / "ecs_renewal", ignore=_ignore((*ALWAYS_EXCLUDED, *CORE_EXCLUDED)))
     return target
@@ -211,11 +270,8 @@ def folder_size(folder: Path) -> int:
 
 
 def zipped_size(folder: Path) -> int:
-    """The size of the zip `s deploy` uploads (deflate), measured by writing one."""
-    archive = folder.with_name(folder.name + ".zip")
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-        for path in sorted(folder.rglob("*")):
-            zipped.write(path, path.relative_to(folder))
+    """The size of the zip `s deploy` uploads for a code folder (deflate), measured by writing one."""
+    archive = write_zip(folder, folder.with_name(folder.name + ".zip"))
     size = archive.stat().st_size
     archive.unlink()
     return size
@@ -225,11 +281,11 @@ def build(
     *, out: Path, cache: Path | None = None, python_version: str | None = TARGET_PYTHON,
     platform: str | None = TARGET_PLATFORM, functions: Iterable[str] = FUNCTIONS,
     log: Callable[[str], None] = print,
-) -> dict[str, Path]:
+) -> Build:
     cache = cache or ROOT / "build" / f".deps-{target_tag(python_version)}{'' if platform else '-native'}"
     deps = vendor(runtime_requirements(), cache, python_version=python_version, platform=platform, log=log)
-    requests_used = sdk_requests_used()
-    return {function: build_function(function, out, deps, requests_used=requests_used) for function in functions}
+    layer = build_layer(out, deps, requests_used=sdk_requests_used())
+    return Build({function: build_function(function, out) for function in functions}, layer)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,11 +303,33 @@ def main(argv: list[str] | None = None) -> int:
     python_version, platform = (None, None) if args.native else (args.python_version, args.platform)
     built = build(out=args.out, cache=args.cache, python_version=python_version, platform=platform,
                   functions=args.function or FUNCTIONS)
-    print(f"{'package':<28}{'unpacked':>12}{'zipped':>12}")
-    for function, folder in built.items():
-        zipped = "-" if args.no_sizes else f"{zipped_size(folder) / 1e6:.1f} MB"
-        print(f"{args.out.name + '/' + function:<28}{folder_size(folder) / 1e6:>9.1f} MB{zipped:>12}")
+    layer = built.layer
+    rows = [(f"{_shown(layer.zip)} (layer)", folder_size(layer.folder), layer.zip.stat().st_size)]
+    rows += [(_shown(folder) + "/", folder_size(folder), None if args.no_sizes else zipped_size(folder))
+             for folder in built.functions.values()]
+    print(f"{'package':<36}{'unpacked':>12}{'zipped':>12}")
+    for name, unpacked, zipped in rows:
+        print(f"{name:<36}{unpacked / 1e6:>9.1f} MB{'-' if zipped is None else f'{zipped / 1e6:.1f} MB':>12}")
+    if not args.no_sizes:
+        print(f"{'uploaded, all together':<36}{'':>12}{sum(row[2] for row in rows) / 1e6:>9.1f} MB")
+    if args.native:
+        print("\na native build, for this machine's tests: deploy a target build (without --native)")
+        return 0
+    runtime = f"python{python_version}"
+    print(f"\nlayer sha256 {layer.sha256()}: publish it when this changes (a new requirements.txt), then\n"
+          f"deploy with the version it prints (README, \"Deploy\"):\n"
+          f"  s cli fc3 layer publish --region ${{FC_DEPLOY_REGION:-cn-hangzhou}} --layer-name {LAYER_NAME} "
+          f"--code ./{_shown(layer.zip)} --compatible-runtime {runtime} -a default\n"
+          f"  ECS_RENEWAL_LAYER_VERSION=<version> s deploy -y")
     return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as the user typed it: relative to the repository when it is inside it."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":
