@@ -12,7 +12,8 @@ help:
 	@echo "make test   - run the test suite"
 	@echo "make lint   - ruff"
 	@echo "make emulator - start the emulator on 127.0.0.1:18080 (Ctrl-C to stop)"
-	@echo "make package  - build/<function>/ for Function Compute (python3.10, Linux x86_64), then: s deploy"
+	@echo "make package  - for Function Compute python3.12 (Linux x86_64): the dependencies' layer"
+	@echo "              build/ecs-renewal-deps.zip and build/<function>/; then publish the layer, s deploy (README)"
 	@echo "make bench  - ours vs the documented sample's call pattern, 20 regions x 1,000 instances (~6 min;"
 	@echo "              BENCH_ARGS=--quick for seconds)"
 

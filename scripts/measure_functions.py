@@ -2,11 +2,13 @@
 
     .venv/bin/python scripts/measure_functions.py --regions 5 --instances-per-region 2000 --latency 0.2
 
-Builds the packages for this interpreter (``scripts/package.py --native``), starts the emulator with a
-generated fleet and ``--latency`` seconds added to every API call, then runs each package in a fresh
-interpreter with only its folder on the path (``scripts/run_package.py``), as Function Compute would:
-scan, renew (for real, cap lifted so every candidate is renewed), audit with fix. Peak memory is the
-child's maximum resident set size, interpreter included.
+Builds the packages for this interpreter (``scripts/package.py --native``: the layer and the three code
+folders), starts the emulator with a generated fleet and ``--latency`` seconds added to every API call,
+then runs each function in a fresh interpreter with only its code folder and the layer's ``python/`` on
+the path, a python3.12-shaped context and the role's credentials in ``ALIBABA_CLOUD_*``
+(``scripts/run_package.py``), as Function Compute would: scan, renew (for real, cap lifted so every
+candidate is renewed), audit with fix. Peak memory is the child's maximum resident set size, interpreter
+included. Run it with the runtime's Python (e.g. pyenv's python3.12) to measure what the cloud runs.
 """
 
 from __future__ import annotations
@@ -35,18 +37,18 @@ RUNS = (
 )
 
 
-def run_package(folder: Path, event: dict, emu: Emulator, regions: tuple[str, ...]) -> dict:
+def run_package(built: package.Build, function: str, event: dict, emu: Emulator, regions: tuple[str, ...]) -> dict:
     creds = emu.function_credentials
-    request = {
-        "event": json.dumps(event),
-        "credentials": {"access_key_id": creds.access_key_id, "access_key_secret": creds.access_key_secret,
-                        "security_token": creds.security_token},
-        "request_id": f"measure-{folder.name}",
-    }
+    request = {"event": json.dumps(event), "request_id": f"measure-{function}"}
+    # python3.12: the role's STS credentials are environment variables, not on the context.
     environment = {"PATH": os.environ.get("PATH", ""), "REGIONS": ",".join(regions),
-                   "ECS_ENDPOINT": emu.url, "STS_ENDPOINT": emu.url}
+                   "ECS_ENDPOINT": emu.url, "STS_ENDPOINT": emu.url,
+                   "ALIBABA_CLOUD_ACCESS_KEY_ID": creds.access_key_id,
+                   "ALIBABA_CLOUD_ACCESS_KEY_SECRET": creds.access_key_secret,
+                   "ALIBABA_CLOUD_SECURITY_TOKEN": creds.security_token}
     answer = subprocess.run(
-        [sys.executable, "-I", "-S", str(ROOT / "scripts" / "run_package.py"), str(folder)],
+        [sys.executable, "-I", "-S", str(ROOT / "scripts" / "run_package.py"), str(built.functions[function]),
+         "--opt", str(built.layer.folder)],
         input=json.dumps(request), capture_output=True, text=True, env=environment, check=True,
     )
     return json.loads(answer.stdout)
@@ -67,11 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         with Emulator(fleet=fleet, renew_visibility_delay=1.0) as emu:
             emu.faults.latency = args.latency
             prepaid = sum(1 for i in emu.instances() if i.charge_type == "PrePaid")
-            print(f"fleet: {len(emu.instances())} instances ({prepaid} prepaid) in {len(regions)} regions; "
-                  f"{args.latency:.2f} s added to every API call")
+            print(f"Python {sys.version.split()[0]}; fleet: {len(emu.instances())} instances ({prepaid} prepaid) "
+                  f"in {len(regions)} regions; {args.latency:.2f} s added to every API call")
             print(f"{'function':<18}{'duration':>10}{'peak RSS':>11}  result / API calls")
             for function, event in RUNS:
-                answer = run_package(built[function], event, emu, regions)
+                answer = run_package(built, function, event, emu, regions)
                 if "error" in answer:
                     print(f"{function:<18} failed: {answer['error']['type']}: {answer['error']['message']}")
                     continue

@@ -92,7 +92,8 @@ def test_target_role_trusts_only_the_function_role(s_yaml: dict[str, Any]) -> No
     assert as_list(statement["Action"]) == ["sts:AssumeRole"]
     (principal,) = statement["Principal"]["RAM"]
     assert ROLE_ARN.match(principal)
-    function_role = render(s_yaml, {}, {})["vars"]["role"]  # s.yaml's default role name
+    # s.yaml's default role name (the access's AccountID: s.yaml names the layer's ARN with it)
+    function_role = render(s_yaml, {}, {"AccountID": "1234567890123456"})["vars"]["role"]
     assert principal.endswith(f":role/{function_role}")
     (target,) = as_list(load("function-role-assume-policy.json")["Statement"][0]["Resource"])
     assert target.rsplit("/", 1)[1] in (RAM / "README.md").read_text(encoding="utf-8")
