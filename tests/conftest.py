@@ -39,9 +39,10 @@ def _fresh_notification_ledger(tmp_path_factory: pytest.TempPathFactory, monkeyp
 
 
 @pytest.fixture(autouse=True)
-def _reliability_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[ledger.Watch]:
-    from ecs_renewal import errors, logs
-    from ecs_renewal.notify.dingtalk import DingTalkNotifier
+def _reliability_watch(request: pytest.FixtureRequest) -> Iterator[ledger.Watch]:
+    """Sees every log line, DingTalk message and exception message as it leaves, through the core
+    package's public hook (``redaction.observe_output``): nothing of the package is patched."""
+    from ecs_renewal import redaction
 
     allowed = request.node.get_closest_marker("renewals_allowed")
     watch = ledger.Watch(
@@ -49,35 +50,13 @@ def _reliability_watch(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
         in_reliability="tests/reliability/" in request.node.nodeid,
         renewals_allowed=allowed.args[0] if allowed else 1,
     )
-
-    redact = logs.redact
-
-    def redact_and_keep(text: str) -> str:  # every log line passes here exactly once, as written
-        line = redact(text)
-        watch.text("log", line)
-        return line
-
-    payload = DingTalkNotifier._payload
-
-    def payload_and_keep(self: Any, *args: Any, **kwargs: Any) -> bytes:
-        body = payload(self, *args, **kwargs)
-        watch.text("DingTalk message", body.decode("utf-8", "replace"))
-        return body
-
-    error_init = errors.EcsRenewalError.__init__
-
-    def error_and_keep(self: Any, *args: Any) -> None:
-        error_init(self, *args)
-        watch.text("exception", " ".join(map(str, args)))
-
-    monkeypatch.setattr(logs, "redact", redact_and_keep)
-    monkeypatch.setattr(DingTalkNotifier, "_payload", payload_and_keep)
-    monkeypatch.setattr(errors.EcsRenewalError, "__init__", error_and_keep)
+    stop_watching = redaction.observe_output(watch.text)
     handlers.INVOKE_HOOKS.append(watch.before_invoke)
     try:
         yield watch
     finally:
         handlers.INVOKE_HOOKS.remove(watch.before_invoke)
+        stop_watching()
     problems = watch.finish()
     if problems:
         pytest.fail("reliability guard:\n" + "\n".join(problems[:10]), pytrace=False)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import CredentialsError
-from .logs import mask_key_id, register_key_id, register_secret
+from .redaction import mask_key_id, register_key_id, register_secret
 
 # The SDK's signer factory prefers these over any credential object we pass, silently dropping the
 # security token (reference trap 3). Their presence is a static key in the environment: refuse it.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from .logs import redact
+from .redaction import leaving, redact
 
 
 class EcsRenewalError(Exception):
     """Base class: anything this package raises on purpose."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        leaving("exception", " ".join(map(str, args)))  # whoever watches what leaves sees the message
 
 
 class InvalidSettingError(EcsRenewalError, ValueError):

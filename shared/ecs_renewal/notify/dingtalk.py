@@ -23,7 +23,7 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from ecs_renewal import logs
+from ecs_renewal import logs, redaction
 from ecs_renewal.notify.messages import MAX_MESSAGE_BYTES, Message, truncate_utf8
 
 __all__ = ["MAX_MESSAGE_BYTES", "DingTalkNotifier", "Message", "sign"]
@@ -238,7 +238,9 @@ class DingTalkNotifier:
             "markdown": {"title": title, "text": text},
             "at": {"atMobiles": list(at_mobiles), "atUserIds": list(at_user_ids), "isAtAll": False},
         }
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+        payload = json.dumps(body, ensure_ascii=False)
+        redaction.leaving("DingTalk message", payload)
+        return payload.encode("utf-8")
 
     def _signed_url(self) -> str:
         if not self._secret:
