@@ -33,9 +33,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_notification_ledger(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with no reminders "already sent today" (the ledger lives under /tmp otherwise)."""
-    monkeypatch.setenv("NOTIFY_STATE_DIR", str(tmp_path_factory.mktemp("notified")))
+def _fresh_notification_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test starts with no reminders "already sent today" (the ledger lives under /tmp otherwise):
+    set through the core package's public hook, so that it holds inside emulated functions too."""
+    from ecs_renewal.idempotency import reminders
+
+    reminders.use_default_directory(str(tmp_path_factory.mktemp("notified")))
+    try:
+        yield
+    finally:
+        reminders.use_default_directory(None)
 
 
 @pytest.fixture(autouse=True)

@@ -20,9 +20,9 @@ _loaded: dict[str, ModuleType] = {}
 # called with (function, payload) before the handler runs and returns a callback for (result, error).
 INVOKE_HOOKS: list[Callable[[str, Any], Callable[[Any, BaseException | None], None]]] = []
 
-# Every environment variable the project reads, cleared before each test so the host cannot leak in —
-# except the notification ledger's folder, which tests/conftest.py points at a fresh folder per test.
-PROJECT_ENV = tuple(name for name in ENVIRONMENT_VARIABLES if name != "NOTIFY_STATE_DIR")
+# Every environment variable the project reads, cleared before each test so the host cannot leak in
+# (tests/conftest.py points the notification ledger at a fresh folder per test through a public hook).
+PROJECT_ENV = ENVIRONMENT_VARIABLES
 
 
 def load_handler(function: str) -> ModuleType:

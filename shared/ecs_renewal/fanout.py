@@ -15,13 +15,13 @@ When it is not enabled, a repeated shard only repeats reads — its renewals car
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .accounts import Account
+from .idempotency.keys import async_task_id  # re-exported: the task id lives with the other keys
 
 DEFAULT_SHARD_SIZE = 20  # account-regions per invocation: ~20 regions fit a 15-minute run at the rate limit
 SHARD_KEYS = {"index", "of", "coordinator"}
@@ -58,11 +58,6 @@ def shard_event(overrides: dict[str, Any], shard: Shard, coordinator: str) -> by
         event["accounts"] = [shard.account_id]
     event["shard"] = {"index": shard.index, "of": shard.of, "coordinator": coordinator}
     return json.dumps(event, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def async_task_id(function: str, payload: bytes) -> str:
-    """Same function + same shard event → same id, so Function Compute can drop a repeated dispatch."""
-    return f"{function}-{hashlib.sha256(payload).hexdigest()[:32]}"
 
 
 Invoker = Callable[[str, bytes, str], str | None]

@@ -1,6 +1,6 @@
 """Promise 1 — exactly once: every selected instance is extended once, counted in the emulator's state.
 
-The mechanism is the renewal's deterministic ClientToken (``ecs_renewal/idempotency.py``): a hash of the
+The mechanism is the renewal's deterministic ClientToken (``ecs_renewal/idempotency/keys.py``): a hash of the
 instance id, the expiry the instance had when it was selected, the period and its unit. Every retry of a
 call, every replay of the invocation and every overlapping invocation that sees the same expiry sends the
 same token, and ECS answers with the first order instead of renewing again. Once the new expiry is

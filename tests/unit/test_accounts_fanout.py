@@ -64,6 +64,11 @@ def test_shard_events_are_marked_narrowed_and_byte_identical_on_a_retry():
     first = shard_event({"window_days": 3, "dry_run": False}, shard, "req-1")
     assert first == shard_event({"dry_run": False, "window_days": 3}, shard, "req-1")
     assert async_task_id("renew-batch", first) == async_task_id("renew-batch", first)
+    # Pinned: the same bytes in any process, on any day (tests/unit/test_idempotency_and_retry.py compares
+    # interpreters with different hash seeds). printf '%s' '<event>' | sha256sum | cut -c1-32
+    assert first == (b'{"dry_run":false,"regions":["cn-beijing"],"shard":{"coordinator":"req-1","index":2,"of":2},'
+                     b'"window_days":3}')
+    assert async_task_id("renew-batch", first) == "renew-batch-4120b8bbad292b823c30c45f6e0a67bb"
 
 
 def test_a_failed_dispatch_is_reported_and_the_rest_go_out():
