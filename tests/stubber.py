@@ -30,13 +30,28 @@ Example::
 
 Values are compared as strings (``"100"`` matches ``100``): that is what the SDK puts on the wire.
 Params not named in ``expected_params`` are not checked; ``ANY`` means "present, any value".
+
+Thread-safe: the jobs call from several threads (regions at once, renewals in flight), so matching a
+call and taking it off the queue happen under one lock. Where the order of calls across threads is
+legitimately not fixed (two regions, two renewals in flight), say so explicitly::
+
+    with acs_stub.any_order():  # these calls may come in any order; each matches by its params
+        acs_stub.add_response("RenewInstance", {"InstanceId": "i-a"}, {"OrderId": "1"})
+        acs_stub.add_response("RenewInstance", {"InstanceId": "i-b"}, {"OrderId": "2"})
+
+Each call must then match exactly one of the group's entries (name enough params, or the region, to
+tell them apart: a call that two entries accept fails as ambiguous); the group is one slot of the
+queue, and what follows it waits until every entry of the group was called.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
@@ -71,6 +86,16 @@ class _Expected:
         return f"{self.action}{region} with {params} (then {outcome})"
 
 
+@dataclass
+class _AnyOrder:
+    """One slot of the queue: entries that may be called in any order."""
+
+    entries: list[_Expected] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return "any order of: " + "; ".join(entry.describe() for entry in self.entries)
+
+
 def _mismatches(expected: _Expected, action: str, params: dict[str, Any], region: str | None) -> list[str]:
     problems = []
     if action != expected.action:
@@ -92,7 +117,9 @@ class AcsStubber:
     """
 
     def __init__(self, mocker: Any) -> None:
-        self._queue: deque[_Expected] = deque()
+        self._queue: deque[_Expected | _AnyOrder] = deque()
+        self._lock = threading.RLock()  # one call matched and taken off the queue at a time
+        self._group: _AnyOrder | None = None  # open while queueing inside any_order()
         self.calls: list[tuple[str, dict[str, Any], str | None]] = []
         """Every call made, in order: (action, params, client region)."""
         self.errors: list[StubAssertionError] = []
@@ -110,7 +137,7 @@ class AcsStubber:
         region: str | None = None,
     ) -> None:
         """Expect a call of ``action``; answer it with ``response`` (``{}`` when None) as JSON bytes."""
-        self._queue.append(_Expected(action, expected_params, region, response=response or {}))
+        self._enqueue(_Expected(action, expected_params, region, response=response or {}))
 
     def add_server_error(
         self,
@@ -125,7 +152,7 @@ class AcsStubber:
     ) -> None:
         """Expect a call of ``action``; raise ``ServerException(code, message, http_status, request_id)``."""
         error = ServerException(code, message, http_status, request_id)
-        self._queue.append(_Expected(action, expected_params, region, error=error))
+        self._enqueue(_Expected(action, expected_params, region, error=error))
 
     def add_client_error(
         self,
@@ -137,14 +164,36 @@ class AcsStubber:
         region: str | None = None,
     ) -> None:
         """Expect a call of ``action``; raise ``ClientException(code, message)`` (e.g. a network failure)."""
-        self._queue.append(_Expected(action, expected_params, region, error=ClientException(code, message)))
+        self._enqueue(_Expected(action, expected_params, region, error=ClientException(code, message)))
+
+    @contextlib.contextmanager
+    def any_order(self) -> Iterator[None]:
+        """The calls queued inside may be made in any order (see the module docstring)."""
+        if self._group is not None:
+            raise RuntimeError("any_order() groups do not nest")
+        self._group = _AnyOrder()
+        try:
+            yield
+        finally:
+            group, self._group = self._group, None
+        if group.entries:
+            with self._lock:
+                self._queue.append(group)
+
+    def _enqueue(self, expected: _Expected) -> None:
+        if self._group is not None:
+            self._group.entries.append(expected)
+            return
+        with self._lock:
+            self._queue.append(expected)
 
     # ------------------------------------------------------------ checking
 
     @property
     def pending(self) -> list[str]:
         """Descriptions of the queued calls not made yet."""
-        return [expected.describe() for expected in self._queue]
+        with self._lock:
+            return [expected.describe() for expected in self._queue]
 
     def assert_no_pending_responses(self) -> None:
         """Fail if a call did not match (even one the code swallowed) or a queued call was never made."""
@@ -162,27 +211,44 @@ class AcsStubber:
         # ECS sends everything as query params; body params (other products) are merged for completeness.
         params = {**(request.get_body_params() or {}), **(request.get_query_params() or {})}
         region = client.get_region_id()
-        self.calls.append((action, dict(params), region))
-        number = len(self.calls)
-
-        if not self._queue:
-            self._fail(
-                f"AcsStubber: unexpected call #{number}, nothing left in the queue\n"
-                f"  actual: {action} in region {region} with params {params!r}"
-            )
-        expected = self._queue[0]
-        problems = _mismatches(expected, action, params, region)
-        if problems:
-            self._fail(
-                f"AcsStubber: call #{number} does not match the queue\n"
-                f"  expected: {expected.describe()}\n"
-                f"  actual:   {action} in region {region} with params {params!r}\n"
-                + "\n".join(f"  - {problem}" for problem in problems)
-            )
-        self._queue.popleft()
+        with self._lock:  # match and take off the queue as one step: other threads are calling too
+            self.calls.append((action, dict(params), region))
+            expected = self._take(len(self.calls), action, params, region)
         if expected.error is not None:
             raise expected.error
         return json.dumps(expected.response).encode("utf-8")
+
+    def _take(self, number: int, action: str, params: dict[str, Any], region: str | None) -> _Expected:
+        actual = f"{action} in region {region} with params {params!r}"
+        if not self._queue:
+            self._fail(f"AcsStubber: unexpected call #{number}, nothing left in the queue\n  actual: {actual}")
+        head = self._queue[0]
+        if isinstance(head, _AnyOrder):
+            return self._take_from_group(head, number, action, params, region)
+        problems = _mismatches(head, action, params, region)
+        if problems:
+            self._fail(
+                f"AcsStubber: call #{number} does not match the queue\n"
+                f"  expected: {head.describe()}\n"
+                f"  actual:   {actual}\n"
+                + "\n".join(f"  - {problem}" for problem in problems)
+            )
+        self._queue.popleft()
+        return head
+
+    def _take_from_group(
+        self, group: _AnyOrder, number: int, action: str, params: dict[str, Any], region: str | None
+    ) -> _Expected:
+        matching = [entry for entry in group.entries if not _mismatches(entry, action, params, region)]
+        if len(matching) != 1:
+            why = "matches none" if not matching else f"matches {len(matching)} (name more params to tell them apart)"
+            listing = "\n".join(f"  - {entry.describe()}" for entry in group.entries)
+            self._fail(f"AcsStubber: call #{number} {why} of the calls queued in any order\n"
+                       f"  actual: {action} in region {region} with params {params!r}\n{listing}")
+        group.entries.remove(matching[0])
+        if not group.entries:
+            self._queue.popleft()
+        return matching[0]
 
     def _fail(self, message: str) -> NoReturn:
         error = StubAssertionError(message)

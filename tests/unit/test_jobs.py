@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -118,12 +119,14 @@ def test_audit_groups_fixes_by_target(acs_stub):
 
 
 def test_a_region_error_is_reported_and_the_next_region_still_runs(acs_stub):
-    acs_stub.add_server_error("DescribeInstances", "Forbidden.RAM", "no permission", http_status=403,
-                              region="cn-hangzhou")
-    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": ANY}, listing(raw("i-bp1ccccccccc")),
-                          region="cn-beijing")
-    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(("i-bp1ccccccccc", "AutoRenewal")))
-    acs_stub.add_response("DescribeRenewalPrice", {}, PRICE)
+    with acs_stub.any_order():  # the two regions are worked at once: their calls interleave
+        acs_stub.add_server_error("DescribeInstances", "Forbidden.RAM", "no permission", http_status=403,
+                                  region="cn-hangzhou")
+        acs_stub.add_response("DescribeInstances", {"InstanceChargeType": ANY}, listing(raw("i-bp1ccccccccc")),
+                              region="cn-beijing")
+        acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {},
+                              attributes(("i-bp1ccccccccc", "AutoRenewal")), region="cn-beijing")
+        acs_stub.add_response("DescribeRenewalPrice", {}, PRICE)
     result = run_job("scan-expiring", b"", CONTEXT, environ={"REGIONS": "cn-hangzhou,cn-beijing"})
     assert result["errors"] == [{"region": "cn-hangzhou", "code": "Forbidden.RAM", "message": "no permission"}]
     assert [r["instance_id"] for r in result["expiring"]] == ["i-bp1ccccccccc"]
@@ -164,12 +167,34 @@ def test_tagged_terms_are_followed_and_bad_tags_are_skips(acs_stub):
     ]
     acs_stub.add_response("DescribeInstances", {}, listing(*tagged))
     acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(*((i, "Normal") for i in ids)))
-    acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[0], "Period": "3"}, PRICE)
-    acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[1], "ExpectedRenewDay": "15"}, PRICE)
-    acs_stub.add_response("RenewInstance", {"InstanceId": ids[0], "Period": "3", "PeriodUnit": "Month"},
-                          {"OrderId": "1"})
-    acs_stub.add_response("RenewInstance", {"InstanceId": ids[1], "ExpectedRenewDay": "15"}, {"OrderId": "2"})
+    with acs_stub.any_order():  # prices are asked, then renewals sent, several at once
+        acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[0], "Period": "3"}, PRICE)
+        acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[1], "ExpectedRenewDay": "15"}, PRICE)
+    with acs_stub.any_order():
+        acs_stub.add_response("RenewInstance", {"InstanceId": ids[0], "Period": "3", "PeriodUnit": "Month"},
+                              {"OrderId": "1"})
+        acs_stub.add_response("RenewInstance", {"InstanceId": ids[1], "ExpectedRenewDay": "15"}, {"OrderId": "2"})
     result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)
     assert [(r["instance_id"], r["terms"]) for r in result["renewed"]] == [(ids[0], "3 Months"), (ids[1], "to day 15")]
-    assert "Period" not in acs_stub.calls[-1][1]  # ExpectedRenewDay and Period are exclusive
+    by_day = next(params for action, params, _ in acs_stub.calls
+                  if action == "RenewInstance" and params["InstanceId"] == ids[1])
+    assert "Period" not in by_day  # ExpectedRenewDay and Period are exclusive
     assert [(s["instance_id"], "not a whole number" in s["reason"]) for s in result["skipped"]] == [(ids[2], True)]
+
+
+@pytest.fixture
+def tiny_switch_interval():
+    """Threads switch every microsecond: any order the jobs' threads can take, they take."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("attempt", range(8))
+@pytest.mark.parametrize("job_test", [test_tagged_terms_are_followed_and_bad_tags_are_skips,
+                                      test_a_region_error_is_reported_and_the_next_region_still_runs])
+def test_the_concurrent_job_tests_hold_under_a_tiny_switch_interval(job_test, attempt, acs_stub, tiny_switch_interval):
+    """These two failed about 2 runs in 7 under setswitchinterval(1e-6) before the stubber took a lock and
+    the tests said which calls may come in any order."""
+    job_test(acs_stub)

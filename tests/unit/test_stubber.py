@@ -210,3 +210,69 @@ def test_fixture_fails_a_passing_test_that_left_responses_or_hid_a_mismatch(pyte
     # left_over and swallowed pass their call phase but error at teardown; the failed test is not piled on
     result.assert_outcomes(passed=3, errors=2, failed=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_left_over*", "*ERROR at teardown of test_swallowed*"])
+
+
+# --- concurrency: one lock, and an explicit any-order mode ----------------------------------------------
+
+
+def test_any_order_matches_each_call_by_its_params_and_then_the_queue_goes_on(stubber):
+    with stubber.any_order():
+        stubber.add_response("RenewInstance", {"InstanceId": "i-a"}, {"OrderId": "1"})
+        stubber.add_response("RenewInstance", {"InstanceId": "i-b"}, {"OrderId": "2"})
+    stubber.add_response("DescribeInstances", {"PageSize": "100"}, PAGE)
+    client = make_client()
+    assert json.loads(client.do_action_with_exception(renew("i-b")))["OrderId"] == "2"
+    with pytest.raises(StubAssertionError, match="matches none of the calls queued in any order"):
+        client.do_action_with_exception(describe_prepaid())  # the group is not done yet
+    stubber.errors.clear()
+    assert json.loads(client.do_action_with_exception(renew("i-a")))["OrderId"] == "1"
+    client.do_action_with_exception(describe_prepaid())
+    stubber.assert_no_pending_responses()
+
+
+def test_any_order_refuses_a_call_that_matches_none_or_several(stubber):
+    with stubber.any_order():
+        stubber.add_response("RenewInstance", {"Period": "1"})
+        stubber.add_response("RenewInstance", {"InstanceId": "i-a"})
+    with pytest.raises(StubAssertionError, match="matches 2"):
+        make_client().do_action_with_exception(renew("i-a"))
+    with pytest.raises(StubAssertionError, match="matches none"):
+        make_client().do_action_with_exception(describe_prepaid())
+
+
+def test_a_group_left_unfinished_fails_the_final_check(stubber):
+    with stubber.any_order():
+        stubber.add_response("RenewInstance", {"InstanceId": "i-a"})
+        stubber.add_response("RenewInstance", {"InstanceId": "i-b"})
+    make_client().do_action_with_exception(renew("i-a"))
+    with pytest.raises(StubAssertionError, match="never made") as raised:
+        stubber.assert_no_pending_responses()
+    assert "i-b" in str(raised.value) and "i-a" not in str(raised.value).split("never made")[1]
+
+
+def test_many_threads_each_get_exactly_one_answer(stubber):
+    """Under a tiny switch interval, unlocked matching answered two threads with one entry."""
+    import sys
+    import threading
+
+    ids = [f"i-{n:03d}" for n in range(64)]
+    with stubber.any_order():
+        for instance_id in ids:
+            stubber.add_response("RenewInstance", {"InstanceId": instance_id}, {"OrderId": instance_id})
+    answers: dict[str, str] = {}
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        def call(instance_id: str) -> None:
+            answers[instance_id] = json.loads(make_client().do_action_with_exception(renew(instance_id)))["OrderId"]
+
+        threads = [threading.Thread(target=call, args=(instance_id,)) for instance_id in ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(before)
+    assert answers == {instance_id: instance_id for instance_id in ids}
+    assert len(stubber.calls) == 64
+    stubber.assert_no_pending_responses()
