@@ -1,6 +1,6 @@
 """STS credentials only: the Function Compute context, else the environment, optionally via AssumeRole.
 
-Order (CONTRACT.md, "Credentials"):
+Order (docs/contract.md, "Credentials"):
 1. ``context.credentials`` (the function's role) when it carries an AccessKey id;
 2. else ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``_SECRET`` / ``_SECURITY_TOKEN`` (what FC 3.0 sets; the SDK
    itself does not read them);
@@ -101,7 +101,7 @@ def resolve_base_credentials(context: Any, environ: Mapping[str, str]) -> Creden
 
 
 def require_sts(credentials: Credentials, *, assume_role_arn: str | None) -> None:
-    """A key without a security token may only be used to assume a role (CONTRACT.md rule 4)."""
+    """A key without a security token may only be used to assume a role (docs/contract.md rule 4)."""
     if credentials.is_sts or assume_role_arn:
         return
     raise CredentialsError(

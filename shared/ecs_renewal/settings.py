@@ -1,6 +1,6 @@
 """Settings: environment defaults, overridden by the event, validated in full before any API call.
 
-The event keys and their environment variables are the public contract (``../shared/CONTRACT.md``),
+The event keys and their environment variables are the public contract (``docs/contract.md``),
 declared once in :mod:`ecs_renewal.config.table`. This module is the stable import path; the parts
 live in the ``config`` package (table, parsers, event, window, build).
 

@@ -1,7 +1,7 @@
 """Fixtures for the deployment checks: s.yaml, events, RAM policies, function packages.
 
-The team's ``shared/`` folder (fc3's schema, the contract) sits beside the repository, as CI clones it;
-when it is missing these tests fail and say so: they never skip.
+What they compare against is vendored: fc3's schema in ``tests/deploy/schemas/`` (MIT, with its licence)
+and the contract in ``docs/contract.md``. Nothing here reads outside the repository (``make check-fresh``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+CONTRACT = ROOT / "docs" / "contract.md"
 FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew")
 
 
@@ -23,11 +24,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def shared_file(relative: str) -> Path:
-    path = SHARED / relative
+def vendored_file(path: Path) -> Path:
     if not path.is_file():
-        pytest.fail(f"{path} is missing: the team's shared/ folder must sit beside the repository "
-                    f"({ROOT.name}/../shared), as CI clones it", pytrace=False)
+        pytest.fail(f"{path.relative_to(ROOT)} is missing from the repository", pytrace=False)
     return path
 
 

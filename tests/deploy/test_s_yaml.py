@@ -2,7 +2,7 @@
 
 The `s` CLI cannot validate without downloading the fc3 component (reference trap 10), so this renders
 the magic variables itself (``serverless_yaml.py``) and validates each function's props against fc3's
-own JSON schema (``../shared/schemas/fc3-function-props.schema.json``, Draft 7).
+own JSON schema (vendored: ``tests/deploy/schemas/fc3-function-props.schema.json``, Draft 7, MIT).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from ecs_renewal.runtime import TIMEOUT_MARGIN_SECONDS
 from ecs_renewal.settings import build_settings
 from scripts import package
-from tests.deploy.conftest import FUNCTIONS, ROOT, shared_file
+from tests.deploy.conftest import CONTRACT, FUNCTIONS, ROOT, SCHEMAS, vendored_file
 from tests.deploy.serverless_yaml import UnresolvedVariable, parse_cron, render
 
 NO_USER_ENVIRONMENT: dict[str, str] = {}  # every ${env()} must have a default: a fresh machine deploys
@@ -34,7 +34,7 @@ TRIGGER_TIME = "2026-01-15T17:00:00Z"
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    return json.loads(shared_file("schemas/fc3-function-props.schema.json").read_text(encoding="utf-8"))
+    return json.loads(vendored_file(SCHEMAS / "fc3-function-props.schema.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def timer_of(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def contract_environment_names() -> set[str]:
-    text = shared_file("CONTRACT.md").read_text(encoding="utf-8")
+    text = vendored_file(CONTRACT).read_text(encoding="utf-8")
     return set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", text)) - set(SET_BY_FUNCTION_COMPUTE)
 
 
@@ -137,7 +137,7 @@ def test_sizing_and_logging_are_explicit(s_yaml: dict[str, Any], function: str) 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_environment_names_every_setting_of_the_contract(rendered: dict[str, Any], function: str) -> None:
     environment = props_of(rendered, function)["environmentVariables"]
-    assert contract_environment_names() <= set(environment), "a setting of CONTRACT.md is not configurable"
+    assert contract_environment_names() <= set(environment), "a setting of docs/contract.md is not configurable"
     assert all(isinstance(value, str) for value in environment.values())
     assert all(ENV_NAME.match(name) and not name.startswith("FC_") for name in environment)
     # A static key in the environment would make the SDK drop the STS token (reference trap 3).

@@ -1,6 +1,6 @@
 """ECS actions as typed calls: every page of every list, id lists in the API's caps.
 
-Wire details that matter (``../shared/reference/ecs-api.md``): ``InstanceIds`` is a JSON-array string,
+Wire details that matter (the ECS API reference): ``InstanceIds`` is a JSON-array string,
 the auto-renew actions take a comma-separated list, both at most 100; the expiry filter uses slots 3/4
 in ``yyyy-MM-ddTHH:mmZ``; booleans are sent as the strings ``true``/``false``.
 """
