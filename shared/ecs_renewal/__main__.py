@@ -1,7 +1,7 @@
-"""``python -m ecs_renewal``: the operators' command line (see :mod:`ecs_renewal.cli`)."""
+"""``python -m ecs_renewal``: the operators' command line, the same as ``ecs-renewal`` (see :mod:`ecs_renewal.cli`)."""
 
 import sys
 
 from .cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m ecs_renewal"))

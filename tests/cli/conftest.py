@@ -28,6 +28,14 @@ class Outcome:
     err: str
 
 
+@pytest.fixture(autouse=True)
+def _no_aliyun_profile(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty HOME: the operator's own ~/.aliyun/config.json never reaches a test (tests that need one
+    write it under this HOME)."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv("ALIBABA_CLOUD_PROFILE", raising=False)
+
+
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
     with Emulator(fleet=None, renew_visibility_delay=1.0) as emu:

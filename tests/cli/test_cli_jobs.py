@@ -191,7 +191,7 @@ def test_argparse_errors_exit_2(cli) -> None:
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         main([command, "--help"])
-    assert stopped.value.code == 0 and f"python -m ecs_renewal {command}" in capsys.readouterr().out
+    assert stopped.value.code == 0 and f"ecs-renewal {command}" in capsys.readouterr().out
 
 
 def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:

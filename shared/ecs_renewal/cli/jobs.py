@@ -21,8 +21,8 @@ from .output import EXIT_BAD_INPUT, FORMATS, exit_status, render
 DESCRIPTION = (
     "Runs the function's job on this machine with the same code: the flags (or --event FILE, flags "
     "winning) make the event; credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN "
-    "(STS), every other setting from the environment, as on Function Compute. Exit status: 0 clean, "
-    "1 something failed, 2 bad input."
+    "(STS) or an aliyun CLI profile (--profile), every other setting from the environment, as on Function "
+    "Compute. Exit status: 0 clean, 1 something failed, 2 bad input."
 )
 
 COMMANDS = {
@@ -30,7 +30,6 @@ COMMANDS = {
     "renew": ("renew-batch", "renew what policy selects (a dry run unless --no-dry-run or DRY_RUN=false)"),
     "audit": ("audit-autorenew", "compare auto-renew settings with the desired ones; --fix corrects drift"),
 }
-
 
 
 def flag_settings(job: str) -> tuple[Setting, ...]:
@@ -59,6 +58,13 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting) -> None:
                             metavar=flag.metavar, type=flag.type, choices=flag.choices, help=helptext)
 
 
+# The output formats each command accepts: the page (html) draws what is coming, so only the scan has it.
+FORMATS_OF = {"scan": FORMATS, "renew": tuple(f for f in FORMATS if f != "html"),
+              "audit": tuple(f for f in FORMATS if f != "html")}
+FORMAT_HELP = {"table": "table (default)", "json": "json (the function's result)", "csv": "csv (the main list)",
+               "html": "html (the expiry page: timeline and table)"}
+
+
 def add_parsers(commands: Any) -> None:
     for command, (job, summary) in COMMANDS.items():
         parser = commands.add_parser(command, help=summary, description=f"{job}: {summary}. {DESCRIPTION}")
@@ -66,13 +72,13 @@ def add_parsers(commands: Any) -> None:
                             "a timer-trigger event is unwrapped; flags override its keys")
         for setting in flag_settings(job):
             add_flag(parser, setting)
-        add_output_arguments(parser)
+        add_output_arguments(parser, FORMATS_OF[command])
         parser.set_defaults(run=run_command, job=job, keys=KEYS_OF[command])
 
 
-def add_output_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=FORMATS, default="table",
-                        help="table (default), json (the function's result) or csv (the main list)")
+def add_output_arguments(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
+    parser.add_argument("--format", choices=formats, default="table",
+                        help=", ".join(FORMAT_HELP[f] for f in formats))
     parser.add_argument("--log-file", type=Path, metavar="FILE",
                         help="append the job's JSON log lines here (default: not kept)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
