@@ -11,7 +11,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime-$(shell cat requirements.txt pyproje
 DEV_STAMP     := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 PIP           := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help install install-runtime test check-fresh demo demo-scale lint emulator package bench clean
+.PHONY: help install install-runtime check-python test check-fresh demo demo-scale lint emulator package bench clean
 
 help:
 	@echo "make demo   - run the nightly cycle (scan, renew, audit) against the bundled ECS emulator"
@@ -26,6 +26,7 @@ help:
 	@echo "              BENCH_ARGS=--quick for seconds)"
 	@echo "Needs Python $(PYTHON_FLOOR)+ as '$(PYTHON)' (override: make PYTHON=python3.12 ...); .venv/bin/ecs-renewal is the command line."
 
+comma := ,
 # $(call require_python,INTERPRETER): stop with a message naming the interpreter to use when INTERPRETER is
 # missing or older than the floor (the version is compared with sort -V, so 3.9 < 3.10 < 3.11).
 define require_python
@@ -35,7 +36,7 @@ if [ -z "$$found" ] || [ "$$(printf '%s\n%s\n' "$(PYTHON_FLOOR)" "$$found" | sor
 	if [ -z "$$found" ]; then echo "       '$(1)' cannot be run here." >&2; \
 	else echo "       '$(1)' is Python $$found." >&2; fi; \
 	for candidate in python3.14 python3.13 python3.12 python3.11; do \
-		if command -v $$candidate >/dev/null 2>&1; then \
+		if $$candidate -c 'import sys, venv; sys.exit(sys.version_info < ($(subst .,$(comma) ,$(PYTHON_FLOOR))))' >/dev/null 2>&1; then \
 			echo "       $$candidate is installed: run  make PYTHON=$$candidate $(or $(MAKECMDGOALS),help)" >&2; break; fi; \
 	done; \
 	echo "       Otherwise install python3.12 (e.g. apt-get install python3.12 python3.12-venv, or pyenv), then" >&2; \
@@ -43,6 +44,11 @@ if [ -z "$$found" ] || [ "$$(printf '%s\n%s\n' "$(PYTHON_FLOOR)" "$$found" | sor
 	exit 1; \
 fi
 endef
+
+# Only the check (tests/deploy/test_python_floor.py runs it with stand-in interpreters).
+check-python:
+	@$(call require_python,$(PYTHON))
+	@echo "$(PYTHON) is Python $$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'): ok (floor $(PYTHON_FLOOR))"
 
 $(BIN)/python:
 	@$(call require_python,$(PYTHON))
