@@ -53,6 +53,8 @@ def _hook(event, args):
         return
     if any(_inside(path, root) for root in allowed):
         return
+    if ".egg-info" + os.sep in path or ".dist-info" + os.sep in path:
+        return  # an installed distribution's metadata (the venv's editable install), read by entry-point scans
     seen.add(path)
     with open(report, "a", encoding="utf-8") as out:  # the report itself is in `allowed`
         out.write(json.dumps(path) + "\n")
