@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..credentials import Credentials
-from ..errors import ApiError, CredentialsError, InvalidSettingError
+from ..errors import ApiError, CredentialsError
 from ..logs import mask_key_id, register_secret
 
 PROFILE_VARIABLE = "ALIBABA_CLOUD_PROFILE"
@@ -60,9 +60,8 @@ class ProfileCredentials:
     description: str
 
 
-def config_path(environ: Mapping[str, str]) -> Path:
-    home = environ.get("HOME", "").strip()
-    return (Path(home) if home else Path.home()) / ".aliyun" / "config.json"
+def config_path() -> Path:
+    return Path.home() / ".aliyun" / "config.json"  # where `aliyun configure` writes it ($HOME)
 
 
 def chosen_profile(flag: str | None, environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -74,7 +73,7 @@ def chosen_profile(flag: str | None, environ: Mapping[str, str]) -> tuple[str, s
         return named, PROFILE_VARIABLE
     if environ.get(KEY_ID, "").strip():
         return None
-    path = config_path(environ)
+    path = config_path()
     if not path.is_file():
         return None
     current = str(_read_config(path).get("current") or "").strip()
@@ -89,7 +88,7 @@ def resolve(flag: str | None, environ: Mapping[str, str]) -> ProfileCredentials 
     if chosen is None:
         return None
     name, why = chosen
-    path = config_path(environ)
+    path = config_path()
     if not path.is_file():
         raise ProfileError(f"profile {name!r} ({why}): {path} does not exist; create it with "
                            f"`aliyun configure --profile {name} --mode StsToken` (or RamRoleArn)")
@@ -152,11 +151,11 @@ def _signer_of(config: Mapping[str, Any], name: str, environ: Mapping[str, str],
 def _assumed(signer: Credentials, profile: Mapping[str, Any], label: str,
              environ: Mapping[str, str]) -> ProfileCredentials:
     """STS AssumeRole, signed by ``signer`` and nothing else; the role's temporary credentials."""
+    from ..config.parse import env_url
     from ..gateway import sts
     from ..gateway.client import Caller, ClientFactory
     from ..gateway.retry import RetryPolicy
     from ..logs import JsonLogger
-    from ..settings import _env_endpoint
 
     role_arn = _field(profile, "ram_role_arn", label)
     if not _ROLE_ARN.match(role_arn):
@@ -167,10 +166,12 @@ def _assumed(signer: Credentials, profile: Mapping[str, Any], label: str,
     duration = profile.get("expired_seconds") or DEFAULT_DURATION_SECONDS
     if not isinstance(duration, int) or not 900 <= duration <= 43200:
         raise ProfileError(f"{label}: expired_seconds must be a whole number of seconds, 900..43200")
-    try:
-        endpoint = _env_endpoint(environ, "STS_ENDPOINT")
-    except InvalidSettingError as error:
-        raise ProfileError(str(error)) from None
+    endpoint = environ.get("STS_ENDPOINT", "").strip() or None  # the emulator's; else STS's real endpoint
+    if endpoint:
+        try:
+            endpoint = env_url(endpoint)
+        except ValueError as error:
+            raise ProfileError(f"invalid setting 'STS_ENDPOINT': {error}") from None
     quiet = JsonLogger(stream=io.StringIO())  # the command reports the outcome itself, below
     caller = Caller(ClientFactory(signer, sts_endpoint=endpoint), logger=quiet,
                     retry=RetryPolicy(deadline=time.monotonic() + ASSUME_ROLE_TIMEOUT_SECONDS))

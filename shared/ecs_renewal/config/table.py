@@ -206,6 +206,9 @@ ENVIRONMENT_SETTINGS = (
             parse=p.env_as_is),
     Setting("security_token", "secret", "the same set's security token", env="ALIBABA_CLOUD_SECURITY_TOKEN",
             parse=p.env_as_is),
+    Setting("cli_profile", "name", "the command line only: the aliyun CLI profile (`~/.aliyun/config.json`) to "
+            "take credentials from (see [Command line](#command-line))", env="ALIBABA_CLOUD_PROFILE",
+            parse=p.env_as_is, default_text="`--profile`, else the config's current profile"),
     Setting("sdk_access_key_id", "—", "a static key the SDK would pick up on its own: refused when set",
             env="ALIYUN_ACCESS_KEY_ID", parse=p.env_as_is),
     Setting("sdk_access_key_secret", "—", "the same key's secret: refused when set", env="ALIYUN_ACCESS_KEY_SECRET",
