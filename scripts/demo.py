@@ -61,6 +61,8 @@ def counts(result: dict[str, Any], *keys: str) -> str:
 
 def main() -> int:
     LOG_FILE.parent.mkdir(exist_ok=True)
+    # Each demo is a new night: forget what the last one reported, or a second run would show no digest.
+    (LOG_FILE.parent / "demo-notified" / "notified.json").unlink(missing_ok=True)
     started = time.monotonic()
     print(f"{BOLD}ecs-renewal demo{RESET}: the nightly cycle against the local ECS emulator (no cloud account).")
     fleet = FleetSpec(seed=SEED, regions=REGIONS, instances_per_region=INSTANCES_PER_REGION)
