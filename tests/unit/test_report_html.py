@@ -56,9 +56,9 @@ def test_self_contained_no_scripts_fonts_or_external_references():
 
 def test_reads_on_a_phone_and_prints():
     text, _ = page()
-    assert 'name="viewport"' in text and "@media print" in text and "@media (max-width: 760px)" in text
+    assert 'name="viewport"' in text and "@media print" in text and "@media (max-width: 1179px)" in text
     assert "overflow-x: auto" in text  # between a phone and a laptop the table may scroll inside its box
-    # On a phone each row is a card whose fields carry their own labels (there is no header row to read).
+    # Narrower than the table each row is a card whose fields carry their own labels (no header row to read).
     assert "content: attr(data-label)" in text
     assert len(re.findall(r'<td class="[^"]*" data-label="', text)) == 3 * 10
 

@@ -1,4 +1,4 @@
-"""The expiry page as a browser lays it out: headless Chromium at 1280 px (a laptop) and 390 px (a phone).
+"""The expiry page as a browser lays it out: headless Chromium at 1280 px (a laptop), 1024 (a tablet), 390 (a phone).
 
 Skipped where no Chromium is installed (CI need not have one; Debian: ``apt-get install chromium``).
 The page itself has no script. The test puts it in an ``<iframe srcdoc>`` of the exact width — headless
@@ -116,24 +116,30 @@ def test_at_1280_every_column_fits_without_scrolling():
         assert [cell["label"] for cell in row] == list(FIELDS)
         assert all(cell["box"]["left"] >= 0 and cell["box"]["right"] <= 1280 for cell in row)
         assert all(cell["text"] for cell in row)
+        assert len({round(cell["box"]["top"]) for cell in row}) == 1  # one table row, not a card
     assert measured["chart"] == "timeline-wide"
-    assert measured["smallestText"] >= 11  # CSS px: the chart's labels are read, not guessed
+    assert round(measured["smallestText"]) >= 11  # CSS px (sub-pixel layout rounds): read, not guessed
     assert len(measured["tiers"]) == 5 and tier_lines_cross_no_bar(measured)
 
 
-def test_at_390_each_instance_is_a_card_with_every_field():
-    measured = layout(390)
-    assert measured["viewport"] == 390
-    assert measured["scrollWidth"] <= 390, "the page scrolls sideways"
+@pytest.mark.parametrize(("width", "chart", "per_row"), [(1024, "timeline-wide", 3), (390, "timeline-narrow", 1)])
+def test_narrower_each_instance_is_a_card_with_every_field(width, chart, per_row):
+    measured = layout(width)
+    assert measured["viewport"] == width
+    assert measured["scrollWidth"] <= width, "the page scrolls sideways"
+    assert measured["tableScroll"] <= measured["tableClient"], "the cards scroll inside their box"
     assert len(measured["rows"]) == 45
     for row in measured["rows"]:
         assert sorted(cell["label"] for cell in row) == sorted(FIELDS)
         for cell in row:
             assert cell["text"] and cell["box"]["width"] > 0 and cell["box"]["height"] > 0, cell
-            assert cell["box"]["left"] >= 0 and cell["box"]["right"] <= 390, cell
+            assert cell["box"]["left"] >= 0 and cell["box"]["right"] <= width, cell
         # every field but the card's title lines carries its label, since there is no header row to read
         captions = {cell["label"]: cell["caption"] for cell in row}
         assert all(captions[f] == json.dumps(f) for f in FIELDS if f not in ("Instance", "Name")), captions
-    assert measured["chart"] == "timeline-narrow"
-    assert measured["smallestText"] >= 11
+    first_row = {round(row[0]["box"]["top"]) for row in measured["rows"][:per_row + 1]}
+    assert len({round(row[0]["box"]["left"]) for row in measured["rows"][:per_row]}) == per_row  # cards a row
+    assert len(first_row) == 2  # the next card starts the next row
+    assert measured["chart"] == chart
+    assert round(measured["smallestText"]) >= 11
     assert len(measured["tiers"]) == 5 and tier_lines_cross_no_bar(measured)

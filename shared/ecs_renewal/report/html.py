@@ -2,9 +2,9 @@
 
 No external scripts, styles or fonts (it must open from a mail attachment or a phone offline): the
 chart is inline SVG, the style is inline CSS with a system font stack. Two layouts, chosen by CSS alone:
-on a wide screen a column chart and a table whose every column fits 1280 px without scrolling; on a
-narrow one (a phone) a chart with one row per day, drawn for that width so its labels stay readable,
-and a card per instance. It prints on A4.
+on a wide screen a column chart and a table whose every column fits 1280 px without scrolling; below
+the table's width a card per instance (several a row on a tablet); on a phone a chart with one row per
+day, drawn for that width so its labels stay readable. It prints on A4.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 WIDE_W, WIDE_H, WIDE_LEFT, WIDE_RIGHT, WIDE_TOP, WIDE_BOTTOM = 1200, 260, 40, 12, 46, 24
 # The narrow chart: one row per day, drawn for a phone's ~370 px.
 NARROW_W, NARROW_ROW, NARROW_LABEL, NARROW_VALUE, NARROW_TIER_GAP = 360, 22, 78, 86, 16
-NARROW_BREAKPOINT = 760  # px: below it, rows and cards instead of columns and a table
+NARROW_BREAKPOINT = 900  # px: below it (a phone, a tablet) the chart has a row per day
+CARDS_BREAKPOINT = 1179  # px: below it the table's ten columns may not fit: a card per instance
 TIER_COLOUR = "#b00020"
 
 STYLE = f"""
@@ -66,14 +67,13 @@ footer {{ color: #777; font-size: .8em; margin-top: 24px; }}
   th {{ position: static; }}
   tr {{ break-inside: avoid; }} .chart {{ break-inside: avoid; }}
 }}
-/* A phone: the chart turns into one row per day and each instance into a card, fields labelled. */
-@media (max-width: {NARROW_BREAKPOINT}px) {{
-  body {{ padding: 10px; }} h1 {{ font-size: 1.2em; }} .figure b {{ font-size: 1.1em; }}
-  .chart-wide {{ display: none; }} .chart-narrow {{ display: block; }}
+/* Narrower than the table: each instance is a card, its fields labelled (there is no header row). */
+@media (max-width: {CARDS_BREAKPOINT}px) {{
   .table-box {{ border: none; overflow: visible; }}
-  table, tbody {{ display: block; width: 100%; }}
+  table {{ display: block; width: 100%; }}
+  tbody {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 8px; }}
   thead {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }}
-  tr {{ display: grid; grid-template-columns: 1fr 1fr; gap: 4px 12px; margin: 0 0 8px; padding: 8px 10px;
+  tr {{ display: grid; grid-template-columns: 1fr 1fr; gap: 4px 12px; align-content: start; padding: 8px 10px;
        border: 1px solid #ddd; border-radius: 6px; }}
   tr.tier-expired, tr.tier-1 {{ background: #fde8e8; }} tr.tier-3 {{ background: #fff1e0; }}
   tr td, tr.tier-expired td, tr.tier-1 td, tr.tier-3 td {{ background: none; }}
@@ -84,6 +84,11 @@ footer {{ color: #777; font-size: .8em; margin-top: 24px; }}
   td.c-instance {{ order: -2; font-size: 14px; font-weight: 600; }} td.c-name {{ order: -1; }}
   td.c-instance::before, td.c-name::before {{ display: none; }}
   td.empty-row {{ grid-column: 1 / -1; }} td.empty-row::before {{ display: none; }}
+}}
+/* A phone or a tablet: one row per day, drawn for a phone's width, where the wide chart's text gets small. */
+@media (max-width: {NARROW_BREAKPOINT}px) {{
+  body {{ padding: 10px; }} h1 {{ font-size: 1.2em; }} .figure b {{ font-size: 1.1em; }}
+  .chart-wide {{ display: none; }} .chart-narrow {{ display: block; max-width: 520px; }}
 }}
 """
 
