@@ -126,6 +126,7 @@ def test_table_says_auto_renew_and_status_in_plain_words():
     assert "AutoRenewal" not in text and "Normal<" not in text and "Running" not in text
     lapsing = render_expiry_report({**RESULT, "expiring": [{**RESULT["expiring"][0], "auto_renew": "NotRenewal"}]})
     assert '<span class="lapse">letting it expire</span>' in lapsing and "NotRenewal" not in lapsing
+    assert "<b>1</b><span>letting it expire (the owner&#x27;s choice)</span>" in lapsing
 
 
 def test_empty_window_says_so():

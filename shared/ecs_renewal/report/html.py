@@ -142,11 +142,13 @@ def _figures(rows: list[dict[str, Any]], cost: dict[str, Any], result: dict[str,
     cost_text = f"{amount:,.2f} {currency}".strip() if amount is not None else "—"
     unknown = cost.get("unknown") or 0
     auto = sum(1 for r in rows if r.get("auto_renew") == "AutoRenewal")
+    lapsing = sum(1 for r in rows if r.get("auto_renew") == "NotRenewal")
     figures = [
         (str(len(rows)), "instances expiring"),
         (cost_text, "estimated renewal cost" + (f" ({unknown} unknown)" if unknown else "")),
         (soonest or "—", "first expiry"),
         (str(auto), "with auto-renew on"),
+        (str(lapsing), "letting it expire (the owner's choice)"),
         (str(len(result.get("errors", []))), "region errors"),
     ]
     cells = "".join(f'<div class="figure"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for v, k in figures)
