@@ -92,7 +92,8 @@ RenewInstance
     ``ChargeTypeViolation``; ``security`` lock -> 403 ``InstanceLockedForSecurity``; ``recycling``/``refunded``
     lock or RenewalStatus NotRenewal -> 403 ``IncorrectInstanceStatus``; cash + unused credit < price -> 403
     ``InvalidAccountStatus.NotEnoughBalance`` (documented for ECS order APIs such as ModifyInstanceSpec; for
-    RenewInstance unverified), nothing charged; ClientToken non-ASCII or > 64 -> 400
+    RenewInstance unverified; ``emu.insufficient_funds_error = (400, "Account.Arrearage", msg)`` plays
+    another), nothing charged; ClientToken non-ASCII or > 64 -> 400
     ``InvalidClientToken.ValueNotSupported``.
   * Idempotency: tokens are remembered per account for ``client_token_ttl`` (6 h), only for SUCCESSFUL
     renewals. Same token + same (InstanceId, Period, PeriodUnit, ExpectedRenewDay) -> same OrderId,
@@ -142,6 +143,25 @@ Tags (``tags.py``): TagResources / UntagResources / ListTagResources, ResourceTy
     ResourceType, TagKey, TagValue}; ``LIST_PAGE_SIZE`` (50, unverified) rows a page; ``NextToken`` "" on the
     last page, bound to the query (else 400 ``InvalidParameter.NextToken``).
   * Tag changes are the instance's tags: DescribeInstances shows and filters them at once.
+
+BSS OpenAPI 2017-12-14 (``bss.py``): ``QueryAccountBalance``
+  * Product ``BssOpenApi``, RPC POST, no parameters, signature v1 like ECS (request class of
+    aliyun-python-sdk-bssopenapi); RegionId ignored; error HostId ``business.aliyuncs.com`` (intl
+    ``business.ap-southeast-1.aliyuncs.com``). RAM action in the API doc: ``bss:DescribeAcccount`` (sic).
+  * ``{"Code": "200", "Message": "success", "Success": true, "Data": {...}}``; amounts are strings with two
+    decimals (doc example): AvailableCashAmount = cash, CreditAmount = unused credit line,
+    MybankCreditAmount, AvailableAmount = cash + unused credit (unverified whether the real one includes
+    credit: never add CreditAmount to it again), Currency CNY/USD by site, QuotaLimit "0.00".
+
+Auto-renew deductions (``autorenew.py``)
+  * The platform charges an AutoRenewal instance at 08:00 (UTC+8) nine days before expiry and retries daily
+    (ModifyInstanceAutoRenewAttribute doc). A deduction that fails (cash + credit short) keeps the expiry.
+  * The schedule runs only on ``emu.run_auto_renew_deductions(now)``: success = a ``Charge`` of kind
+    ``auto_renew`` and the expiry extended by Duration; failure = kept in ``auto_renew_failures``
+    (``AutoRenewFailures`` in the state view). An AutoRenewal instance that a fleet, a fleet file or
+    ``add_instance`` places inside its last nine days (past the hour) gets the failed attempts recorded: in
+    the real world only a failed deduction leaves it there. ``FleetSpec(failed_auto_renew=N)`` /
+    ``--failed-auto-renew N`` adds N such instances per region (1-8 days left) without changing the rest.
 
 Describe/ModifyInstanceAutoRenewAttribute
   * Comma lists are not trimmed (``"i-a, i-b"`` fails), duplicates collapse, > 100 -> 403

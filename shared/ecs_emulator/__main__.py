@@ -17,6 +17,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--regions", default="cn-hangzhou,cn-shanghai,cn-beijing", help="comma-separated")
     parser.add_argument("--instances-per-region", type=int, default=120)
+    parser.add_argument(
+        "--failed-auto-renew",
+        type=int,
+        default=0,
+        help="extra AutoRenewal instances per region whose auto-renew deduction failed (default 0)",
+    )
     parser.add_argument("--fleet", help="load instances from this fleet JSON file instead of generating")
     parser.add_argument("--save-fleet", help="write the starting fleet to this JSON file")
     parser.add_argument("--renew-delay", type=float, default=10.0, help="seconds before a renewal is visible")
@@ -86,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         emulator = Emulator.from_fleet_file(args.fleet, renew_visibility_delay=args.renew_delay, **knobs)
     else:
         regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
-        spec = FleetSpec(seed=args.seed, regions=regions, instances_per_region=args.instances_per_region)
+        spec = FleetSpec(
+            seed=args.seed,
+            regions=regions,
+            instances_per_region=args.instances_per_region,
+            failed_auto_renew=args.failed_auto_renew,
+        )
         emulator = Emulator(fleet=spec, renew_visibility_delay=args.renew_delay, **knobs)
     emulator.faults.latency = args.latency
     emulator.faults.rate_limit = args.rate_limit

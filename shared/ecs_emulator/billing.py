@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 # Which ECS site the emulator plays: renewal terms and the currency differ (RenewInstance doc, <props="intl">).
 SITES = ("china", "intl")
 SITE_CURRENCY = {"china": "CNY", "intl": "USD"}
+# RenewInstance with cash + credit short of the price. Documented for ECS order APIs (ModifyInstanceSpec,
+# CreateInstance); RenewInstance's own table does not list a balance code (unverified). Other codes seen:
+# 400 Account.Arrearage, 400 PAY.INSUFFICIENT_BALANCE — set ``emu.insufficient_funds_error`` to play them.
+INSUFFICIENT_FUNDS_ERROR = (403, "InvalidAccountStatus.NotEnoughBalance", "Your account does not have enough balance.")
 
 
 @dataclass(frozen=True)

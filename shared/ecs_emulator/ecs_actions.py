@@ -408,7 +408,7 @@ def renew_instance(ctx: RpcContext) -> dict:
         price = quote.total  # exactly what DescribeRenewalPrice quotes for this instance and these terms
         wallet = account.wallet
         if spendable(account.balance, wallet) < price:
-            raise ApiError(403, "InvalidAccountStatus.NotEnoughBalance", "Your account does not have enough balance.")
+            raise ApiError(*state.insufficient_funds_error)
 
         order_id = state.next_order_id()
         account.balance = draw(account.balance, wallet, price)

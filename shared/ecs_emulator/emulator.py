@@ -11,9 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from .autorenew import Deduction, mark_failed_deductions, run_deductions
 from .billing import SITES, Charge
 from .calls import CallLog, CallRecord
-from .clock import format_minute, parse_flexible, utcnow
+from .clock import UTC, format_minute, format_second, parse_flexible, utcnow
 from .dingtalk import MAX_BODY_BYTES, DingTalkRobot
 from .ecs_actions import renewal_terms_quote
 from .faults import Faults
@@ -118,8 +119,10 @@ class Emulator:
             renew_visibility_delay=renew_visibility_delay, account_id=stored_account or DEFAULT_ACCOUNT_ID,
             **knobs,  # type: ignore[arg-type]
         )  # fmt: skip
+        now = utcnow()
         for record in records:
             record.account_id = record.account_id or emulator.account_id
+            mark_failed_deductions(record, now)
             emulator.state.add_instance(record)
         return emulator
 
@@ -271,6 +274,16 @@ class Emulator:
             raise ValueError(f"site must be one of {SITES}, not {value!r}")
         self.state.site = value
 
+    @property
+    def insufficient_funds_error(self) -> tuple[int, str, str]:
+        """(HTTP status, code, message) RenewInstance answers when cash + credit is short of the price."""
+        return self.state.insufficient_funds_error
+
+    @insufficient_funds_error.setter
+    def insufficient_funds_error(self, value: tuple[int, str] | tuple[int, str, str]) -> None:
+        status, code, *message = value
+        self.state.insufficient_funds_error = (int(status), code, message[0] if message else "Insufficient funds.")
+
     def charges(self, account: str | None = None) -> list[Charge]:
         """Every amount taken from ``account`` (default: the default account; ``"*"``: all accounts), in order."""
         with self.state.lock:
@@ -281,6 +294,13 @@ class Emulator:
 
     def total_charged(self, account: str | None = None) -> float:
         return round(sum(charge.amount for charge in self.charges(account)), 2)
+
+    def run_auto_renew_deductions(self, now: datetime | str | None = None) -> list[Deduction]:
+        """Run the platform's auto-renew schedule up to ``now`` (default: the current time): every 08:00
+        (UTC+8) attempt due since nine days before each AutoRenewal instance's expiry. A success charges
+        (``Charge.kind == "auto_renew"``) and extends by the instance's Duration; a failure (balance plus
+        credit short) keeps the expiry and is kept in ``auto_renew_failures``."""
+        return run_deductions(self.state, parse_flexible(now) if now is not None else utcnow())
 
     def renewal_price(self, instance_id: str, period: int | None = 1, unit: str = "Month",
                       expected_renew_day: int | None = None) -> float:  # fmt: skip
@@ -363,6 +383,7 @@ class Emulator:
                 account_id=account_id or self.account_id,
                 resources=resources,  # None: seeded from the id (disks, bandwidth, paid image)
             )
+            mark_failed_deductions(record, utcnow())  # AutoRenewal inside its last nine days = failed deductions
             self.state.add_instance(record)
         return instance_id
 
@@ -414,6 +435,7 @@ class Emulator:
                     "TrueExpiredTime": format_minute(r.true_expired_time),
                     "RenewalStatus": r.renewal_status,
                     "Renewals": [_renewal_summary(x) for x in r.renewals],
+                    "AutoRenewFailures": [format_second(datetime.fromtimestamp(t, UTC)) for t in r.auto_renew_failures],
                 }
                 for r in records
             ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from .autorenew import mark_failed_deductions
 from .clock import UTC, add_months, format_minute, to_minute, utcnow
 from .model import POSTPAID_EXPIRY, InstanceRecord
 from .regions import REGIONS, get_region
@@ -38,6 +39,9 @@ class FleetSpec:
     regions: tuple[str, ...] = ("cn-hangzhou", "cn-shanghai", "cn-beijing")
     instances_per_region: int = 120
     now: datetime | None = None  # reference time for expiries; None = the current minute
+    # Extra AutoRenewal instances per region, 1-8 days before expiry, whose auto-renew deductions failed
+    # (balance short at 08:00 UTC+8 since nine days before expiry; autorenew.py). 0 keeps the fleet as it was.
+    failed_auto_renew: int = 0
 
 
 def new_instance_id(region_id: str, rng: random.Random | None = None) -> str:
@@ -58,7 +62,27 @@ def generate_fleet(spec: FleetSpec, account_id: str) -> list[InstanceRecord]:
         rng = random.Random(f"ecs-emulator:{spec.seed}:{region_id}")
         for index in range(spec.instances_per_region):
             records.append(_generate_instance(rng, region_id, index, now, account_id))
+        failing = random.Random(f"ecs-emulator:{spec.seed}:{region_id}:failed-auto-renew")
+        for extra in range(spec.failed_auto_renew):
+            records.append(_failed_auto_renew_instance(failing, region_id, spec.instances_per_region + extra, now,
+                                                       account_id))  # fmt: skip
+    for record in records:  # AutoRenewal inside its last nine days: its deductions must have failed
+        mark_failed_deductions(record, now)
     return records
+
+
+def _failed_auto_renew_instance(
+    rng: random.Random, region_id: str, index: int, now: datetime, account_id: str
+) -> InstanceRecord:
+    record = _generate_instance(rng, region_id, index, now, account_id)
+    expiry = (now + timedelta(days=rng.randint(1, 8))).replace(hour=16, minute=0)  # midnight Beijing time
+    record.charge_type, record.status, record.operation_locks = "PrePaid", "Running", []
+    record.reset_expiry(expiry)
+    record.creation_time = add_months(expiry, -12)
+    record.auto_renew_enabled, record.duration, record.period_unit = True, 1, "Month"
+    record.renewal_status = "AutoRenewal"
+    record.instance_name = record.instance_name.rsplit("-", 1)[0] + f"-{index:03d}"
+    return record
 
 
 def _generate_instance(

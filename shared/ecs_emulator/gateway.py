@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from .bss import BSS_ACTIONS, BSS_HOSTS, BSS_PRODUCT, BSS_VERSION
 from .calls import CallLog, CallRecord
 from .clock import parse_second, utcnow
 from .context import RpcContext
@@ -34,6 +35,7 @@ STS_VERSION = "2015-04-01"
 PRODUCTS: dict[str, tuple[str, dict[str, Callable[[RpcContext], dict]]]] = {
     ECS_VERSION: ("Ecs", ECS_ACTIONS),
     STS_VERSION: ("Sts", STS_ACTIONS),
+    BSS_VERSION: (BSS_PRODUCT, BSS_ACTIONS),
 }
 RAM_SERVICE = {ECS_VERSION: "ecs", STS_VERSION: "sts"}  # the prefix of a RAM action: ecs:DescribeInstances
 STS_NO_PERMISSION_MESSAGE = "You are not authorized to do this action. You should be authorized by RAM."
@@ -107,9 +109,11 @@ class RpcGateway:
             record.region = params.get("RegionId")
             record.access_key_id = params.get("AccessKeyId")
             record.had_security_token = bool(params.get("SecurityToken"))
-            is_ecs = record.version != STS_VERSION
-            if not is_ecs:
+            is_ecs = record.version not in (STS_VERSION, BSS_VERSION)
+            if record.version == STS_VERSION:
                 host_id, product = "sts.aliyuncs.com", "Sts"
+            elif record.version == BSS_VERSION:  # central, not regional (bss.py)
+                host_id, product = BSS_HOSTS.get(self.state.site, BSS_HOSTS["china"]), BSS_PRODUCT
             elif record.region in REGIONS:
                 host_id = f"ecs.{record.region}.aliyuncs.com"
 

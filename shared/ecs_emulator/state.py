@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from .billing import Wallet
+from .billing import INSUFFICIENT_FUNDS_ERROR, Wallet
 from .model import InstanceRecord
 
 DEFAULT_ACCOUNT_ID = "1234567890123456"
@@ -49,6 +49,7 @@ class EmulatorState:
         self.site = "china"  # which ECS site the emulator plays (billing.SITES)
         self.client_token_ttl: float | None = DEFAULT_CLIENT_TOKEN_TTL
         self.idempotence_mismatch_code = IDEMPOTENCE_MISMATCH_CODES[0]
+        self.insufficient_funds_error = INSUFFICIENT_FUNDS_ERROR  # what RenewInstance answers when funds are short
         self.accounts: dict[str, Account] = {}
         self.instances: dict[str, InstanceRecord] = {}
         # DescribeInstances NextToken -> (query fingerprint, offset). Bounded: oldest tokens are forgotten.

@@ -187,3 +187,12 @@ def test_expected_renew_day_needs_the_accounts_unified_day(sdk: Sdk, emu: Emulat
     assert sdk.error(conflict).error_code == "InvalidExpectedRenewDay.Conflict"
     unknown = build(DescribeRenewalPriceRequest, ResourceId="i-bp1doesnotexist00000")
     assert (sdk.error(unknown).http_status, sdk.error(unknown).error_code) == (404, "InvalidInstanceId.NotFound")
+
+
+def test_the_insufficient_funds_answer_is_a_knob(sdk: Sdk, emu: Emulator) -> None:
+    iid = emu.add_instance("cn-hangzhou", expired_time=EXPIRY)
+    emu.balance = 0.0
+    assert emu.insufficient_funds_error[:2] == (403, "InvalidAccountStatus.NotEnoughBalance")  # the default
+    emu.insufficient_funds_error = (400, "Account.Arrearage", "Your account has an outstanding payment.")
+    error = sdk.error(renew(iid, 1))
+    assert (error.http_status, error.error_code) == (400, "Account.Arrearage") and emu.charges() == []
