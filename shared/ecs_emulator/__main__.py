@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     exports = {
         "ECS_ENDPOINT": emulator.url,
         "STS_ENDPOINT": emulator.url,
+        "BSS_ENDPOINT": emulator.url,
         "ALIBABA_CLOUD_ACCESS_KEY_ID": creds.access_key_id,
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": creds.access_key_secret,
         "ALIBABA_CLOUD_SECURITY_TOKEN": creds.security_token,

@@ -141,6 +141,7 @@ class Emulator:
         # Functions invoked through the FC endpoint call this emulator unless a test says otherwise.
         self.fc.environment.setdefault("ECS_ENDPOINT", self.url)
         self.fc.environment.setdefault("STS_ENDPOINT", self.url)
+        self.fc.environment.setdefault("BSS_ENDPOINT", self.url)  # QueryAccountBalance (bss.py)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.5}, name="ecs-emulator", daemon=True
         )
