@@ -147,7 +147,8 @@ Tags (``tags.py``): TagResources / UntagResources / ListTagResources, ResourceTy
 BSS OpenAPI 2017-12-14 (``bss.py``): ``QueryAccountBalance``
   * Product ``BssOpenApi``, RPC POST, no parameters, signature v1 like ECS (request class of
     aliyun-python-sdk-bssopenapi); RegionId ignored; error HostId ``business.aliyuncs.com`` (intl
-    ``business.ap-southeast-1.aliyuncs.com``). RAM action in the API doc: ``bss:DescribeAcccount`` (sic).
+    ``business.ap-southeast-1.aliyuncs.com``). RAM action in the API doc: ``bss:DescribeAcccount`` (sic);
+    without it (RAM enforced) -> 400 ``NoPermission`` (the doc's error table).
   * ``{"Code": "200", "Message": "success", "Success": true, "Data": {...}}``; amounts are strings with two
     decimals (doc example): AvailableCashAmount = cash, CreditAmount = unused credit line,
     MybankCreditAmount, AvailableAmount = cash + unused credit (unverified whether the real one includes

@@ -3,7 +3,8 @@
 Request class ``aliyunsdkbssopenapi.request.v20171214.QueryAccountBalanceRequest`` (aliyun-python-sdk-bssopenapi):
 RPC, POST, no parameters, signed like every RPC API (signature v1). Real endpoints: ``business.aliyuncs.com``
 (China site) and ``business.ap-southeast-1.aliyuncs.com`` (international site); the SDK's endpoint map sends
-every region to one of the two. The API doc names the RAM action ``bss:DescribeAcccount`` (sic, three c's).
+every region to one of the two. The API doc names the RAM action ``bss:DescribeAcccount`` (sic, three c's);
+without it the answer is 400 ``NoPermission`` (with RAM enforced, as for ECS).
 
 Answer (API doc example and the generated SDK's response model): ``Code`` "200", ``Message`` "success",
 ``Success`` true and ``Data`` whose amounts are STRINGS with two decimals:
@@ -25,6 +26,10 @@ from .context import RpcContext
 BSS_VERSION = "2017-12-14"
 BSS_PRODUCT = "BssOpenApi"
 BSS_HOSTS = {"china": "business.aliyuncs.com", "intl": "business.ap-southeast-1.aliyuncs.com"}
+# The RAM action each BSS API is authorised as (the API doc's "Authorization information" table), and the
+# answer without it (the doc's error table: 400 NoPermission).
+BSS_RAM_ACTIONS = {"QueryAccountBalance": "bss:DescribeAcccount"}
+BSS_NO_PERMISSION_MESSAGE = "You are not authorized to perform this action."
 
 
 def _amount(value: float) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .bss import BSS_ACTIONS, BSS_HOSTS, BSS_PRODUCT, BSS_VERSION
+from .bss import BSS_ACTIONS, BSS_HOSTS, BSS_NO_PERMISSION_MESSAGE, BSS_PRODUCT, BSS_RAM_ACTIONS, BSS_VERSION
 from .calls import CallLog, CallRecord
 from .clock import parse_second, utcnow
 from .context import RpcContext
@@ -239,11 +239,14 @@ class RpcGateway:
             record.fault = "throttled"
             throttle = self.faults.throttle
             raise ApiError(400, throttle.code, throttle.error_message())
-        permitted = self.permissions.allows(principal_of(key), f"{RAM_SERVICE[version]}:{action}")
+        ram_action = BSS_RAM_ACTIONS.get(action, "") if version == BSS_VERSION else f"{RAM_SERVICE[version]}:{action}"
+        permitted = self.permissions.allows(principal_of(key), ram_action)
         if not permitted and action not in EMPTY_WHEN_FORBIDDEN:
             record.notes["ram"] = "denied"
             if version == STS_VERSION:
                 raise ApiError(403, "NoPermission", STS_NO_PERMISSION_MESSAGE)
+            if version == BSS_VERSION:
+                raise ApiError(400, "NoPermission", BSS_NO_PERMISSION_MESSAGE)
             raise ApiError(403, "Forbidden.RAM", FORBIDDEN_RAM_MESSAGE)
         rule = self.faults.take(action, region, _instance_ids_in(params))
         if rule is not None:

@@ -11,8 +11,10 @@ from ecs_emulator import Emulator
 from ecs_emulator.permissions import FUNCTION_ROLE_DOCUMENTS, project_policies
 
 # The emulator's own tests call actions the product never calls (so ram/ does not grant them): DescribeRegions
-# as a protocol ping, the tag APIs. They give the function role those on top of the project's documents.
-EMULATOR_TEST_ACTIONS = ["ecs:DescribeRegions", "ecs:TagResources", "ecs:UntagResources", "ecs:ListTagResources"]
+# as a protocol ping, the tag APIs, BSS QueryAccountBalance (bss:DescribeAcccount). They give the function role
+# those on top of the project's documents.
+EMULATOR_TEST_ACTIONS = ["ecs:DescribeRegions", "ecs:TagResources", "ecs:UntagResources", "ecs:ListTagResources",
+                         "bss:DescribeAcccount"]  # fmt: skip
 PING_POLICY = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": EMULATOR_TEST_ACTIONS, "Resource": "*"}]}
 TEST_FUNCTION_ROLE_POLICY = [*project_policies(FUNCTION_ROLE_DOCUMENTS), PING_POLICY]
 

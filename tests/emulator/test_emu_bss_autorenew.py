@@ -41,7 +41,8 @@ def test_query_account_balance_reads_the_wallet_renewals_draw(sdk: Sdk, emu: Emu
 
 
 def test_query_account_balance_is_per_account_and_signed(sdk: Sdk, emu: Emulator) -> None:
-    role = emu.add_role("ecs-renewal", account_id="3333333333333333")
+    may_read = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "bss:DescribeAcccount", "Resource": "*"}]}
+    role = emu.add_role("ecs-renewal", account_id="3333333333333333", policy=may_read)
     emu.set_balance(42.5, "3333333333333333")
     other = emu.issue_sts_credentials(role_arn=role)
     assert sdk.call(balance_request(), creds=other)["Data"]["AvailableCashAmount"] == "42.50"
@@ -100,3 +101,10 @@ def test_fleet_option_adds_failed_auto_renew_instances_without_changing_the_rest
     for record in extra:
         days_left = (record.true_expired_time - now).total_seconds() / 86400
         assert record.renewal_status == "AutoRenewal" and 0 < days_left < 9 and record.auto_renew_failures
+
+
+def test_query_account_balance_needs_the_ram_action_the_bss_doc_names(sdk: Sdk, emu: Emulator) -> None:
+    role = emu.add_role("no-billing")  # the target account's documents: ECS actions only
+    error = sdk.error(balance_request(), creds=emu.issue_sts_credentials(role_arn=role))
+    assert (error.http_status, error.error_code) == (400, "NoPermission")
+    sdk.call(balance_request())  # the test function role carries bss:DescribeAcccount (sic)
