@@ -2,9 +2,10 @@
 
 ``python bench/emulator_process.py --regions 20 --instances 1000 --latency 0.05 --rate-limit 100``
 prints one JSON line (url and the function's STS credentials), then answers commands on stdin, one per
-line, each answered with one JSON line: ``calls`` (calls by action so far), ``cpu`` (its CPU seconds so
-far), ``durations`` (seconds each call spent inside the emulator, latency included), ``reset`` (forget
-the calls). End of input stops it, so it never outlives the benchmark.
+line, each answered with one JSON line: ``calls`` (calls by action so far), ``throttled`` (throttled answers
+by action so far), ``cpu`` (its CPU seconds so far), ``durations`` (seconds each call spent inside the
+emulator, latency included), ``reset`` (forget the calls). End of input stops it, so it never outlives the
+benchmark.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "shared"), str(Path(__
 
 from bench.fleet import BenchFleet, generate  # noqa: E402
 from ecs_emulator import Emulator  # noqa: E402
+from ecs_emulator.__main__ import parse_quotas  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,10 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=float, default=None,
                         help="one quota (calls/s) for every action, per region; default: the emulator's quota table")
     parser.add_argument("--no-throttling", action="store_true", help="no API quotas at all (round-trip probes)")
+    parser.add_argument("--no-minute-block", action="store_true", help="a throttle lifts when its window slides")
+    parser.add_argument("--quota", action="append", default=[], metavar="ACTION=N[/60]", help="one action's quota")
     parser.add_argument("--renew-delay", type=float, default=10.0, help="seconds before a renewal is visible")
     args = parser.parse_args(argv)
 
-    emulator = Emulator(fleet=None, renew_visibility_delay=args.renew_delay, throttling=not args.no_throttling)
+    emulator = Emulator(
+        fleet=None, renew_visibility_delay=args.renew_delay, throttling=not args.no_throttling,
+        throttle_block_until_next_minute=not args.no_minute_block, quotas=parse_quotas(args.quota),
+    )  # fmt: skip
     for record in generate(BenchFleet(regions=args.regions, instances_per_region=args.instances)):
         emulator.state.add_instance(record)
     # The fleet lives as long as the process: frozen, the collector stops walking it. Its full passes took
@@ -52,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             command = line.strip()
             if command == "calls":
                 print(json.dumps(emulator.calls_by_action()), flush=True)
+            elif command == "throttled":
+                print(json.dumps(emulator.throttle.throttled_by_action()), flush=True)
             elif command == "cpu":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 print(json.dumps(round(usage.ru_utime + usage.ru_stime, 3)), flush=True)

@@ -179,7 +179,7 @@ STS
   * RoleArn malformed -> 400 ``InvalidParameter.RoleArn``; unknown role -> 404 ``EntityNotExist.Role``;
     RoleSessionName -> 400 ``InvalidParameter.RoleSessionName``; DurationSeconds -> 400
     ``InvalidParameter.DurationSeconds``; Policy not a JSON object <= 2048 chars -> 400
-    ``InvalidParameter.PolicyGrammar`` (a session Policy is not enforced; the role's documents are, rule 3);
+    ``InvalidParameter.PolicyGrammar``; a session given a Policy may do only what it AND the role allow (rule 3);
     ExternalId -> 400 ``InvalidParameter.ExternalId``.
   * ``GetCallerIdentity`` is served too.
 
@@ -211,7 +211,8 @@ The cloud's rules (issue 12): each a knob of ``Emulator(...)`` whose DEFAULT is 
   3. RAM (``permissions.py``, ``emu.permissions``): a credential may do what its role's policy documents
      allow (Action with ``*``, Allow/Deny, Deny wins; Resource and Condition not evaluated). Default role =
      ram/function-role-policy.json + function-role-assume-policy.json + function-role-fanout-policy.json;
-     ``add_role()`` roles = ram/target-account-role-policy.json; the operator's static key = full access.
+     ``add_role()`` roles = ram/target-account-role-policy.json; the operator's static key = full access;
+     an AssumeRole ``Policy`` narrows that session (role AND policy).
      Not permitted: DescribeInstances -> an EMPTY list (DescribeInstances doc), with DryRun -> 403
      ``Forbidden.RAM`` (permitted: 400 ``DryRunOperation``); other ECS actions -> 403 ``Forbidden.RAM``;
      AssumeRole -> 403 ``NoPermission``. Knobs: ``ram``, ``function_role_policy``; ``add_role(policy=)``,

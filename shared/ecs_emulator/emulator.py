@@ -463,6 +463,7 @@ class Emulator:
             "instance_counts": {region: dict(counts) for region, counts in per_region.items()},
             "instances": instances,
             "calls_by_action": self.calls_by_action(),
+            "throttled_by_action": self.throttle.throttled_by_action(),
             "dingtalk_messages": list(self.dingtalk.messages),
         }
 

@@ -240,7 +240,7 @@ class RpcGateway:
             throttle = self.faults.throttle
             raise ApiError(400, throttle.code, throttle.error_message())
         ram_action = BSS_RAM_ACTIONS.get(action, "") if version == BSS_VERSION else f"{RAM_SERVICE[version]}:{action}"
-        permitted = self.permissions.allows(principal_of(key), ram_action)
+        permitted = self.permissions.allows(principal_of(key), ram_action, session=key.session_policy)
         if not permitted and action not in EMPTY_WHEN_FORBIDDEN:
             record.notes["ram"] = "denied"
             if version == STS_VERSION:

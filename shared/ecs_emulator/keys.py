@@ -48,6 +48,7 @@ class KeyRecord:
     role_arn: str | None = None  # for STS keys: the role whose session this is
     session_name: str | None = None
     user_name: str | None = None  # for static keys: the RAM user
+    session_policy: str | None = None  # AssumeRole's Policy: the session may do only what it AND the role allow
 
     @property
     def is_sts(self) -> bool:
@@ -112,7 +113,9 @@ class KeyRegistry:
             self._keys[record.access_key_id] = record
         return record
 
-    def issue_sts(self, role: Role, session_name: str, ttl_seconds: float) -> KeyRecord:
+    def issue_sts(
+        self, role: Role, session_name: str, ttl_seconds: float, session_policy: str | None = None
+    ) -> KeyRecord:
         now = utcnow().replace(microsecond=0)
         record = KeyRecord(
             access_key_id="STS." + _random_alnum(25),
@@ -122,6 +125,7 @@ class KeyRegistry:
             expires_at=now + timedelta(seconds=ttl_seconds),
             role_arn=role.arn,
             session_name=session_name,
+            session_policy=session_policy,
         )
         with self._lock:
             self._keys[record.access_key_id] = record

@@ -14,6 +14,7 @@ Not evaluated (documented as looser): ``Resource`` (the project's documents name
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import threading
 from collections.abc import Iterable, Mapping
@@ -84,6 +85,12 @@ def as_policies(documents: Mapping | str | Policy | Iterable[Mapping | str | Pol
     return tuple(d if isinstance(d, Policy) else Policy.parse(d) for d in documents)
 
 
+@functools.lru_cache(maxsize=256)
+def session_policy(document: str) -> tuple[Policy, ...]:
+    """AssumeRole's ``Policy`` (validated by STS already), parsed once."""
+    return (Policy.parse(document, "session"),)
+
+
 def allowed(policies: Iterable[Policy], action: str) -> bool:
     """``action`` is ``service:Name``. Allowed = some Allow matches and no Deny does."""
     action = action.lower()
@@ -121,7 +128,10 @@ class Permissions:
         with self._lock:
             return self._by_principal.get(principal, ())
 
-    def allows(self, principal: str, action: str) -> bool:
+    def allows(self, principal: str, action: str, session: str | None = None) -> bool:
+        """The principal's policies allow it and, for a session given a ``Policy``, that policy does too."""
         if not self.enforced:
             return True
+        if session is not None and not allowed(session_policy(session), action):
+            return False
         return allowed(self.policies(principal), action)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from .context import RpcContext
 from .errors import ApiError
 from .keys import credentials_of
+from .permissions import Policy
 
 _ROLE_ARN = re.compile(r"^acs:ram::(\d+):role/([A-Za-z0-9.@_-]{1,64})$")
 _SESSION_NAME = re.compile(r"^[A-Za-z0-9.@_-]{2,64}$")
@@ -33,7 +34,7 @@ def assume_role(ctx: RpcContext) -> dict:
             parsed = json.loads(policy)
         except ValueError:
             parsed = None
-        if len(policy) > 2048 or not isinstance(parsed, dict):
+        if len(policy) > 2048 or not isinstance(parsed, dict) or not _is_policy(parsed):
             raise ApiError(
                 400, "InvalidParameter.PolicyGrammar", "Policy must be a JSON policy document of <= 2048 chars."
             )
@@ -56,7 +57,7 @@ def assume_role(ctx: RpcContext) -> dict:
             f"DurationSeconds must be within 900..{ceiling} for this caller and role.",
         )
 
-    issued = ctx.keys.issue_sts(role, session_name, duration)
+    issued = ctx.keys.issue_sts(role, session_name, duration, session_policy=policy)
     credentials = credentials_of(issued)
     return {
         "AssumedRoleUser": {
@@ -70,6 +71,14 @@ def assume_role(ctx: RpcContext) -> dict:
             "Expiration": credentials.expiration,
         },
     }
+
+
+def _is_policy(document: dict) -> bool:
+    try:
+        Policy.parse(document)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True
 
 
 def get_caller_identity(ctx: RpcContext) -> dict:

@@ -206,6 +206,18 @@ def test_an_assumed_target_role_carries_the_target_document(sdk: Sdk, emu: Emula
     assert (error.http_status, error.error_code) == (403, "NoPermission")
 
 
+def test_a_session_policy_narrows_what_the_assumed_role_may_do(sdk: Sdk, emu: Emulator) -> None:
+    target = emu.add_role("ecs-renewal-target")
+    iid = emu.add_instance("cn-hangzhou", expired_time=in_minutes(60 * 24))
+    read_only = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ecs:Describe*", "Resource": "*"}]}
+    request = build(AssumeRoleRequest, RoleArn=target, RoleSessionName="read-only", Policy=json.dumps(read_only))
+    session = sts_creds(sdk.call(request))
+    assert sdk.call(DescribeInstancesRequest(), creds=session)["TotalCount"] == 1
+    assert sdk.error(renew(iid, token="t-s"), creds=session).error_code == "Forbidden.RAM"  # role may; session not
+    not_a_policy = build(AssumeRoleRequest, RoleArn=target, RoleSessionName="bad", Policy='{"Statement": 1}')
+    assert sdk.error(not_a_policy).error_code == "InvalidParameter.PolicyGrammar"
+
+
 def test_policies_can_be_replaced_or_ram_turned_off(sdk: Sdk, emu: Emulator) -> None:
     emu.set_policy(emu.default_role_arn, {"Statement": [{"Effect": "Deny", "Action": "ecs:*"}, *ALL_ECS["Statement"]]})
     assert sdk.error(renew("i-none")).error_code == "Forbidden.RAM"
