@@ -76,6 +76,7 @@ from typing import Any
 from . import acs3
 from .clock import utcnow
 from .errors import new_request_id
+from .fc_async import DestinationRecord, FcClock, FunctionConfig
 from .keys import Credentials, KeyRecord, KeyRegistry
 
 API_VERSION = "2016-08-15"
@@ -123,6 +124,8 @@ class Invocation:
     result: Any = None
     error: dict[str, Any] | None = None
     duration_s: float = 0.0
+    killed: bool = False  # ran past the function's timeout: failed; its thread may still be running
+    started_at: float = 0.0  # emulated seconds (FunctionCompute.clock), when the handler started
 
 
 @dataclass(frozen=True)
@@ -172,21 +175,29 @@ class FunctionCompute:
     services: set[str] | None = None
     qualifiers: set[str] = field(default_factory=lambda: {"LATEST"})
     memory: int = 256
+    # Defaults for every function (``configure`` sets one function's own, as its s.yaml props would).
     timeout: int = 900
-    max_async_retry_attempts: int = 3
-    async_retry_delay: float = 0.0
-    invocations: list[Invocation] = field(default_factory=list)
+    max_async_retry_attempts: int = 3  # FC's default
+    max_async_event_age: float = 86400  # FC 3.0 API default (maxAsyncEventAgeInSeconds)
     # asyncTask (s.yaml asyncInvokeConfig.asyncTask): a repeated x-fc-async-task-id is refused with 409.
     # Off by default, as on a function nobody configured; task ids are then accepted and not deduplicated.
     async_task: bool = False
+    # Knobs for what the docs leave open or what a test needs (fc_async.py):
+    enforce_timeout: bool = True  # a run past its timeout is killed (counted failed; its thread runs on)
+    replay_same_request_id: bool = False  # undocumented: by default each attempt gets a new request id
+    invocations: list[Invocation] = field(default_factory=list)
+    destinations: list[DestinationRecord] = field(default_factory=list)  # what onFailure received
 
     def __post_init__(self) -> None:
+        self.clock = FcClock()  # Function Compute's timers; clock.time_scale speeds them up for tests
+        self._configs: dict[str, FunctionConfig] = {}
         self._nonces = acs3.NonceCache()
         self._task_ids: set[tuple[str, str]] = set()
         self._run_lock = threading.Lock()  # one handler at a time: they share os.environ
         self._records_lock = threading.Lock()
         self._idle = threading.Condition()
         self._pending = 0
+        self._running = 0  # handler threads alive, killed runs included
         self._modules: dict[str, ModuleType] = {}
 
     # ---- HTTP entry point ---------------------------------------------------------------------------
@@ -248,7 +259,7 @@ class FunctionCompute:
             return FcAnswer(error.status, json.dumps(payload).encode(), self._headers(request_id))
 
     def _admit_task_id(self, function: str, task_id: str | None) -> None:
-        if not (task_id and self.async_task):
+        if not (task_id and self.config_for(function).async_task):
             return
         with self._records_lock:
             if (function, task_id) in self._task_ids:
@@ -292,13 +303,40 @@ class FunctionCompute:
             raise FcError(403, "AccessDenied", f"The caller has no access to account {self.account_id}.")
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until no async invocation is queued, running or waiting for a retry. False on timeout."""
+        """Wait until no async invocation is queued, running or waiting for a retry, and no handler thread
+        is still running (a killed run's included). False on timeout."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+            return self._idle.wait_for(lambda: self._pending == 0 and self._running == 0, timeout=timeout)
 
     def records(self, function: str | None = None) -> list[Invocation]:
         with self._records_lock:
             return [r for r in self.invocations if function is None or r.function == function]
+
+    @property
+    def time_scale(self) -> float:
+        return self.clock.time_scale
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        self.clock.time_scale = value
+
+    def configure(self, function: str, config: FunctionConfig | None = None, **knobs: Any) -> FunctionConfig:
+        """One function's timeout and asyncInvokeConfig (``FunctionConfig`` fields), as s.yaml sets them."""
+        base = config or self.config_for(function)
+        self._configs[function] = FunctionConfig(**{**base.__dict__, **knobs})
+        return self._configs[function]
+
+    def configure_from_s_yaml(self, resources: Mapping[str, Any], **overrides: Any) -> None:
+        """Every fc3 resource of a parsed s.yaml: ``timeout`` and ``asyncInvokeConfig`` from its props."""
+        for resource in resources.values():
+            props = resource.get("props") or {}
+            if props.get("functionName"):
+                self._configs[props["functionName"]] = FunctionConfig.from_props(props, **overrides)
+
+    def config_for(self, function: str) -> FunctionConfig:
+        return self._configs.get(function) or FunctionConfig(
+            timeout=self.timeout, max_async_retry_attempts=self.max_async_retry_attempts,
+            max_async_event_age=self.max_async_event_age, async_task=self.async_task)
 
     # ---- authentication -----------------------------------------------------------------------------
 
@@ -353,43 +391,105 @@ class FunctionCompute:
             raise FcError(400, "InvalidArgument", f"An async payload may be at most {MAX_ASYNC_PAYLOAD} bytes.")
         with self._idle:
             self._pending += 1
-        thread = threading.Thread(target=self._run_async, args=(invocation,), name="fc-async", daemon=True)
+        accepted_at = self.clock.now()
+        thread = threading.Thread(target=self._run_async, args=(invocation, accepted_at), name="fc-async",
+                                  daemon=True)
         thread.start()
         return FcAnswer(202, b"", self._headers(invocation.request_id))
 
-    def _run_async(self, first: Invocation) -> None:
+    def _run_async(self, first: Invocation, accepted_at: float) -> None:
+        """Attempt, and on failure replay later (fc_async.py): never before ``delay_before_replay`` after the
+        previous attempt started; dropped when the event would be older than its max age; what finally
+        failed goes to ``destinations``."""
+        config = self.config_for(first.function)
         try:
-            attempt = first
-            for number in range(1, self.max_async_retry_attempts + 2):
+            number, request_id = 1, first.request_id
+            while True:
                 attempt = Invocation(first.function, first.service, first.qualifier, "Async", first.payload,
-                                     first.request_id, attempt=number, api=first.api, task_id=first.task_id)
-                self._run(attempt)
+                                     request_id, attempt=number, api=first.api, task_id=first.task_id)
+                self._run(attempt, config)
                 if attempt.error is None:
                     return
-                if number <= self.max_async_retry_attempts and self.async_retry_delay > 0:
-                    time.sleep(self.async_retry_delay)
+                if number > config.max_async_retry_attempts:
+                    self._to_destination(config, first, "RetriesExhausted", number, attempt.error)
+                    return
+                due = attempt.started_at + config.delay_before_replay
+                if due - accepted_at > config.max_async_event_age:
+                    self._to_destination(config, first, "EventExpired", number, attempt.error)
+                    return
+                self.clock.sleep_until(due)
+                number += 1
+                request_id = first.request_id if self.replay_same_request_id else new_request_id()
         finally:
             with self._idle:
                 self._pending -= 1
                 self._idle.notify_all()
 
-    def _run(self, invocation: Invocation) -> None:
-        with self._run_lock:
-            context = self._context(invocation)
-            started = time.monotonic()
+    def _to_destination(self, config: FunctionConfig, first: Invocation, condition: str, attempts: int,
+                        error: dict[str, Any] | None) -> None:
+        record = DestinationRecord(config.on_failure, first.function, condition, first.request_id, first.payload,
+                                   attempts, error, self.clock.now())
+        with self._records_lock:
+            self.destinations.append(record)
+
+    def _run(self, invocation: Invocation, config: FunctionConfig | None = None) -> None:
+        """Run the handler in its own thread and stop waiting at the timeout.
+
+        Python cannot kill a thread: a run past its timeout is recorded as killed (``FunctionTimeout``,
+        as FC reports it) and the emulator moves on, but the thread runs to its end and whatever it does
+        then still happens (like requests already on their way when a real instance is frozen). It keeps
+        the run lock until it ends — handlers share ``os.environ`` — so the next run waits for it.
+        """
+        config = config or self.config_for(invocation.function)
+        started, done = threading.Event(), threading.Event()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
             try:
-                with self._function_environment(invocation.function, context):
-                    handler = self._handler(invocation.function)
-                    invocation.result = handler(invocation.payload, context)
-                    _body_of(invocation.result)  # FC serialises the result: an unserialisable one fails here
-            except Exception as error:  # noqa: BLE001 - reported as the function's error, as FC does
-                invocation.result = None
-                invocation.error = {
-                    "errorMessage": str(error),
-                    "errorType": type(error).__name__,
-                    "stackTrace": traceback.format_exception(error)[-6:],
-                }
-            invocation.duration_s = time.monotonic() - started
+                run()
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
+        def run() -> None:
+            with self._run_lock:
+                invocation.started_at = self.clock.now()
+                began = time.monotonic()
+                started.set()
+                try:
+                    context = self._context(invocation, config)
+                    with self._function_environment(invocation.function, context):
+                        handler = self._handler(invocation.function)
+                        result = handler(invocation.payload, context)
+                        _body_of(result)  # FC serialises the result: an unserialisable one fails here
+                        outcome["result"] = result
+                except Exception as error:  # noqa: BLE001 - reported as the function's error, as FC does
+                    outcome["error"] = {
+                        "errorMessage": str(error),
+                        "errorType": type(error).__name__,
+                        "stackTrace": traceback.format_exception(error)[-6:],
+                    }
+                outcome["duration"] = time.monotonic() - began
+                done.set()
+
+        with self._idle:
+            self._running += 1
+        worker = threading.Thread(target=work, name=f"fc-run-{invocation.function}", daemon=True)
+        worker.start()
+        started.wait()
+        limit = self.clock.real_seconds(config.timeout) if self.enforce_timeout else None
+        if done.wait(limit):
+            invocation.result, invocation.error = outcome.get("result"), outcome.get("error")
+            invocation.duration_s = outcome["duration"]
+        else:
+            invocation.killed = True
+            invocation.duration_s = limit or 0.0
+            invocation.error = {
+                "errorMessage": f"Function timed out after {config.timeout:g} seconds",
+                "errorType": "FunctionTimeout",
+                "stackTrace": [],
+            }
         with self._records_lock:
             self.invocations.append(invocation)
 
@@ -404,12 +504,12 @@ class FunctionCompute:
             self._modules[function] = module
         return module.handler
 
-    def _context(self, invocation: Invocation) -> InvocationContext:
+    def _context(self, invocation: Invocation, config: FunctionConfig) -> InvocationContext:
         creds = self.function_credentials()
         return InvocationContext(
             request_id=invocation.request_id,
             credentials=ContextCredentials(creds.access_key_id, creds.access_key_secret, creds.security_token),
-            function=ContextFunction(invocation.function, "index.handler", self.memory, self.timeout),
+            function=ContextFunction(invocation.function, "index.handler", self.memory, int(config.timeout)),
             service=ContextService(invocation.service, invocation.qualifier),
             region=self.region,
             account_id=self.account_id,

@@ -8,10 +8,9 @@ through ``fc2.Client``). Either way the endpoint is held to exactly what the rea
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
-import urllib.parse
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 
@@ -23,6 +22,7 @@ from ecs_emulator import Emulator
 from ecs_renewal import logs
 from ecs_renewal.credentials import Credentials
 from ecs_renewal.gateway.fc import Fc3Client, FcInvokeError
+from tests.emulator.fc3_wire import sdk_request, send
 
 PATH = "/2016-08-15/services/default/functions/{function}/invocations"
 
@@ -122,12 +122,17 @@ def test_an_unhandled_error_is_200_with_the_error_type(emu: Emulator) -> None:
 
 def test_async_failures_are_replayed_then_given_up(emu: Emulator) -> None:
     emu.fc.max_async_retry_attempts = 2
+    emu.fc.time_scale = 9000  # the 900 s timeout between attempts: 0.1 s here
     answer = call(emu, body=b"{}", **{"x-fc-invocation-type": "Async"})  # no REGIONS: the handler raises
     assert answer.status == 202 and answer.body == b""
     assert emu.fc.wait_idle(timeout=30)
     assert [(r.attempt, r.error["errorType"]) for r in emu.fc.invocations] == [
         (1, "InvalidEventError"), (2, "InvalidEventError"), (3, "InvalidEventError")]
-    assert len({r.request_id for r in emu.fc.invocations}) == 1
+    starts = [r.started_at for r in emu.fc.invocations]
+    assert all(later - earlier >= 900 for earlier, later in itertools.pairwise(starts))
+    assert len({r.request_id for r in emu.fc.invocations}) == 3  # replay_same_request_id off by default
+    (final,) = emu.fc.destinations
+    assert (final.condition, final.attempts, final.payload) == ("RetriesExhausted", 3, b"{}")
 
 
 def test_async_payload_limit(emu: Emulator) -> None:
@@ -155,52 +160,6 @@ def test_through_fc2_client_over_http(emu: Emulator) -> None:
 
 
 # ---- FC 3.0 API (2023-03-30), as alibabacloud_fc20230330 signs it --------------------------------------
-
-
-class Captured(Exception):
-    pass
-
-
-@dataclass
-class Wire:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-
-
-def sdk_request(emu: Emulator, function: str = "scan-expiring",
-                body: bytes = b"{}", *, key=None, secret=None, token=None, invocation_type="Sync",
-                qualifier=None, task_id=None) -> Wire:
-    """What the real client would put on the wire (captured instead of sent)."""
-    from darabonba.core import DaraCore
-
-    creds = emu.function_credentials
-    seen: list[Wire] = []
-
-    def capture(request, runtime=None):
-        query = urllib.parse.urlencode({k: str(v) for k, v in (request.query or {}).items() if v is not None})
-        payload = request.body.encode() if isinstance(request.body, str) else (request.body or b"")
-        seen.append(Wire(request.method, request.pathname, query, dict(request.headers), payload))
-        raise Captured
-
-    client = Fc3Client(Credentials(key or creds.access_key_id, secret or creds.access_key_secret,
-                                   creds.security_token if token is None else (token or None), "test"),
-                       emu.url, 30)
-    with pytest.MonkeyPatch.context() as patch, pytest.raises(FcInvokeError):
-        patch.setattr(DaraCore, "do_action", staticmethod(capture))
-        client.invoke(function, body, invocation_type=invocation_type, qualifier=qualifier, task_id=task_id)
-    (wire,) = seen
-    return wire
-
-
-def send(emu: Emulator, wire: Wire, **changes):
-    headers = {**wire.headers, **changes.pop("headers", {})}
-    for name in changes.pop("drop", ()):
-        headers.pop(name)
-    return emu.fc.handle(wire.method, changes.get("path", wire.path), changes.get("query", wire.query), headers,
-                         changes.get("body", wire.body))
 
 
 def fc3_code(answer) -> str:
