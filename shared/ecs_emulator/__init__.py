@@ -195,7 +195,11 @@ Function Compute (``emu.fc``, details in ``fc.py``)
     key's, expired) / ``RequestTimeTooSkewed``.
   * Runs the real handler (``functions/<function>/index.py``) in-process with a python3.10-shaped context
     (the function's STS credentials): Sync -> 200 and the result (a raise -> ``x-fc-error-type``); Async
-    -> 202 at once, run in the background and replayed on failure (``max_async_retry_attempts``, FC's 3).
+    -> 202 at once, run in the background under FC's async rules (``fc_async.py``): killed at its
+    ``timeout``, replayed on failure up to ``maxAsyncRetryAttempts`` (3) no earlier than the timeout after
+    the previous attempt started, dropped past ``maxAsyncEventAgeInSeconds`` (86400), then recorded in
+    ``emu.fc.destinations`` (onFailure). ``emu.fc.configure(...)`` / ``configure_from_s_yaml(...)`` per
+    function; ``emu.fc.time_scale`` speeds FC's timers up; ``emu.fc.replay_same_request_id`` (off).
     ``emu.fc.invocations`` records every attempt; ``emu.fc.wait_idle()``. ``emu.fc.environment`` is the
     functions' environment (the host's project variables never leak in); handlers run one at a time.
 

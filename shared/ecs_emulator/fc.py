@@ -38,8 +38,17 @@ Invocation (``x-fc-invocation-type``, default ``Sync``; anything else -> 400 ``I
   * Sync: the handler runs now; 200 with its result as JSON (str/bytes as they are). If it raises: 200
     with ``x-fc-error-type: UnhandledInvocationError`` and ``{"errorMessage", "errorType", "stackTrace"}``.
   * Async: payload at most 128 KB (else 400 ``InvalidArgument``); 202 with an empty body at once; the
-    handler runs in a background thread, and a failed run is replayed up to ``max_async_retry_attempts``
-    times (FC's default 3), ``async_retry_delay`` seconds apart. ``wait_idle()`` waits for the queue.
+    handler runs in a background thread under Function Compute's async rules (``fc_async.py``, each a
+    knob, defaults as documented): a run past its ``timeout`` is killed (``FunctionTimeout``); a failed
+    or killed run is replayed up to ``maxAsyncRetryAttempts`` (3) times with the same event, never before
+    the timeout has passed since the previous attempt started; an event older than
+    ``maxAsyncEventAgeInSeconds`` (86400) when due is dropped; what finally failed is appended to
+    ``destinations`` (``onFailure``). Per function: ``configure(name, timeout=.., ...)`` or
+    ``configure_from_s_yaml(resources)``. The timers run on ``clock`` (``time_scale`` emulated seconds
+    per real second). ``wait_idle()`` waits for queued, running, replay-pending and killed runs.
+  * Timeouts apply to Sync too (200 with ``x-fc-error-type`` and ``errorType: FunctionTimeout``). A
+    killed run's thread cannot be stopped (Python has no thread kill): it runs to its end and what it
+    does then still happens; it keeps the run lock, so the next run starts after it.
   * Every run is recorded in ``invocations`` (one :class:`Invocation` per attempt).
 
 The handler gets the event as bytes and a context like the python3.10 runtime's: ``request_id``,
