@@ -1,7 +1,7 @@
 """Function Compute's asynchronous-invocation rules, as the docs state them, each a knob (``fc.py`` uses these).
 
-Sources: FC "error handling" / "retry policy" docs (help.aliyun.com/zh/functioncompute/fc/error-handling-1-2,
-.../fc/user-guide/configure-asynchronous-invocation), the FC 3.0 API model ``PutAsyncInvokeConfigInput``
+Sources: FC "Retry policies" (alibabacloud.com/help/en/fc/retry-policy) and error-handling docs
+(.../functioncompute/fc/error-handling-1-2), the FC 3.0 API model ``PutAsyncInvokeConfigInput``
 (``alibabacloud_fc20230330/models/_put_async_invoke_config_input.py``) and the team's notes
 (``shared/reference/function-compute.md`` section 5):
 
