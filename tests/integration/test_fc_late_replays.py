@@ -55,8 +55,12 @@ def killed_then_replayed(emu: Emulator, *, name_the_instances: bool) -> tuple[li
     return runs, ids
 
 
-def test_a_late_replay_of_a_timer_run_sees_the_renewals_and_renews_nothing_again(emu: Emulator) -> None:
+@pytest.mark.parametrize("same_request_id", [False, True], ids=["new-request-id", "same-request-id"])
+def test_a_late_replay_of_a_timer_run_sees_the_renewals_and_renews_nothing_again(emu: Emulator,
+                                                                                 same_request_id: bool) -> None:
+    emu.fc.replay_same_request_id = same_request_id  # the docs don't say which: the product holds either way
     runs, ids = killed_then_replayed(emu, name_the_instances=False)
+    assert (runs[1].request_id == runs[0].request_id) is same_request_id
     assert len(runs) == 2  # the replay succeeded: no third attempt
     assert runs[1].result["renewed"] == []  # every instance's new expiry is visible: out of the window
     assert [emu.renewal_count(i) for i in ids] == [1, 1, 1]
