@@ -2,7 +2,7 @@
 
 Two questions, two answers: the machine that develops, tests and demos (CI included) needs Python 3.11+
 (pyproject's requires-python, the Makefile's PYTHON_FLOOR, the README); the functions run on Function
-Compute's python3.12 runtime. Every pin must install on both.
+Compute's runtime (s.yaml: python3.12). Every pin must install on both.
 """
 
 from __future__ import annotations
@@ -16,13 +16,23 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from tests.deploy.conftest import ROOT
 
-FUNCTION_RUNTIME = "3.12"  # FC's python3.12 (s.yaml)
+
+def function_runtime() -> str:
+    """The Python the functions run on: s.yaml's runtime, the same for all three (e.g. python3.12 -> 3.12)."""
+    resources = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))["resources"]
+    runtimes = {resource["props"]["runtime"] for resource in resources.values()}
+    assert len(runtimes) == 1 and re.fullmatch(r"python3\.\d+", next(iter(runtimes))), runtimes
+    return next(iter(runtimes)).removeprefix("python")
+
+
+FUNCTION_RUNTIME = function_runtime()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 DEV_TOOLS = ("pytest", "pytest-mock", "hypothesis", "ruff", "jsonschema", "pyyaml")
 
