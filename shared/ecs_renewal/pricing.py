@@ -1,4 +1,4 @@
-"""Renewal cost estimates: ``DescribeRenewalPrice``, cached within a run.
+"""Renewal cost estimates: ``DescribeRenewalPrice`` (through the gateway), cached within a run.
 
 The cache key is region + instance type + period: instances of one type in one region renew at one
 list price, so a fleet of a few types costs a few calls, not one per instance. It is an *estimate*:
@@ -10,13 +10,16 @@ months, or an API error) is *unknown* — never a guessed zero.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
-from .gateway.client import Caller
-from .gateway.ecs import describe_renewal_price
+from .gateway.ecs import EcsGateway
 from .gateway.models import Instance
+from .records import CostEstimate, Price
 from .tag_rules import RenewalTerms
+
+Priced = tuple[Instance, RenewalTerms]
+Mapper = Callable[[Callable[[Priced], "Price | None"], list[Priced]], list["Price | None"]]
+"""``map(ask, items)`` → the answers in order (the job's bounded thread pool)."""
 
 
 def price_query(terms: RenewalTerms) -> tuple[int, str] | None:
@@ -29,59 +32,54 @@ def price_query(terms: RenewalTerms) -> tuple[int, str] | None:
     return None  # Week, 48/60 months: not offered by DescribeRenewalPrice
 
 
-@dataclass
-class CostEstimate:
-    total: float = 0.0
-    currency: str = ""
-    priced: int = 0
-    unknown: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"amount": round(self.total, 2), "currency": self.currency or None, "priced": self.priced,
-                "unknown": len(self.unknown)}
+def price_key(instance: Instance, terms: RenewalTerms) -> Hashable:
+    """Instances with one key renew at one price: (region, type, query); a unified-day price is per instance."""
+    if terms.expected_renew_day is not None:
+        return instance.instance_id  # depends on the instance's own dates
+    return instance.region, instance.instance_type, price_query(terms)
 
 
 class PriceBook:
-    def __init__(self, caller: Caller) -> None:
-        self._caller = caller
-        self._cache: dict[tuple[str, str, int, str], tuple[float, str] | None] = {}
-        self._lock = threading.Lock()
-        self._key_locks: dict[tuple[str, str, int, str], threading.Lock] = {}
+    """Prices asked through the gateway, each key once, even when many threads ask at once."""
 
-    def price(self, instance: Instance, terms: RenewalTerms) -> tuple[float, str] | None:
-        """(amount, currency) for renewing this instance on these terms, or None when unknown."""
-        if terms.expected_renew_day is not None:
-            return self._ask(instance, None, None, terms.expected_renew_day)  # depends on the instance's dates
-        query = price_query(terms)
-        if query is None:
+    def __init__(self, gateway: EcsGateway) -> None:
+        self._gateway = gateway
+        self._cache: dict[Hashable, Price | None] = {}
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+
+    def price(self, instance: Instance, terms: RenewalTerms) -> Price | None:
+        """What renewing this instance on these terms costs, or None when unknown."""
+        if terms.expected_renew_day is None and price_query(terms) is None:
             return None
-        key = (instance.region, instance.instance_type, *query)
+        key = price_key(instance, terms)
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:  # one call per key even when many threads ask at once
+        with key_lock:
             if key not in self._cache:
-                self._cache[key] = self._ask(instance, *query, None)
+                self._cache[key] = self._ask(instance, terms)
             return self._cache[key]
 
-    def _ask(
-        self, instance: Instance, period: int | None, unit: str | None, day: int | None
-    ) -> tuple[float, str] | None:
+    def prices(self, items: Sequence[Priced], map_: Mapper) -> dict[str, Price | None]:
+        """Each item's price by instance id; one item per key goes to ``map_`` (the others would only wait)."""
+        first: dict[Hashable, Priced] = {}
+        for item in items:
+            first.setdefault(price_key(*item), item)
+        found = dict(zip(first, map_(lambda item: self.price(*item), list(first.values())), strict=True))
+        return {instance.instance_id: found[price_key(instance, terms)] for instance, terms in items}
+
+    def _ask(self, instance: Instance, terms: RenewalTerms) -> Price | None:
+        query = price_query(terms) if terms.expected_renew_day is None else (None, None)
+        period, unit = query or (None, None)
         try:
-            quote = describe_renewal_price(self._caller, instance.region, instance.instance_id, period=period,
-                                           price_unit=unit, expected_renew_day=day)
+            quote = self._gateway.renewal_price(instance.region, instance.instance_id, period=period,
+                                                price_unit=unit, expected_renew_day=terms.expected_renew_day)
         except Exception:  # noqa: BLE001 - an unavailable price is "unknown", and the caller says so
             return None
-        return quote.trade_price, quote.currency
+        return Price(quote.trade_price, quote.currency)
 
 
-def estimate(prices: Iterable[tuple[str, tuple[float, str] | None]]) -> CostEstimate:
-    result = CostEstimate()
-    for instance_id, price in prices:
-        if price is None:
-            result.unknown.append(instance_id)
-            continue
-        amount, currency = price
-        result.total += amount
-        result.currency = result.currency or currency
-        result.priced += 1
-    return result
+def estimate(prices: Iterable[tuple[str, Price | tuple[float, str] | None]]) -> CostEstimate:
+    """The total of known prices; ``(amount, currency)`` pairs are accepted as prices too."""
+    return CostEstimate.of([(instance_id, Price(*price) if isinstance(price, tuple) else price)
+                            for instance_id, price in prices])

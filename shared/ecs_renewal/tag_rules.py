@@ -25,7 +25,9 @@ from .config.values import RENEW_PERIODS
 
 __all__ = ["DEFAULT_TAG_NAMES", "Owner", "RenewalTerms", "TagNames", "owner_of", "renewal_terms"]
 
-_MOBILE_RE = re.compile(r"^\+?\d{6,15}$")
+# A mainland mobile number: 11 digits from 1, optionally after the country code. Any other value of
+# digits is a DingTalk userId (they are often numeric): sent as a mobile, it would @-mention nobody.
+_MOBILE_RE = re.compile(r"^(?:\+?86)?1\d{10}$")
 _USER_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
@@ -53,12 +55,22 @@ class RenewalTerms:
 
 @dataclass(frozen=True)
 class Owner:
+    """Whom to @-mention, typed once when the tag is read: a mobile number or a DingTalk userId."""
+
     mobile: str | None = None
     user_id: str | None = None
 
     @property
+    def kind(self) -> str:
+        return "mobile" if self.mobile else "user_id"
+
+    @property
+    def value(self) -> str:
+        return self.mobile or self.user_id or ""
+
+    @property
     def mention(self) -> str:
-        return f"@{self.mobile or self.user_id}"
+        return f"@{self.value}"
 
 
 def renewal_terms(tags: Mapping[str, str], names: TagNames, period: int, unit: str) -> RenewalTerms | str:

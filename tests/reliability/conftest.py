@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ecs_emulator import Emulator
-from ecs_renewal import runtime
+from ecs_renewal import callpath
 from ecs_renewal.gateway.retry import RetryPolicy
 from tests.handlers import LiveEnv, capture_logs, fc_context, invoke, live_env
 
@@ -79,7 +79,7 @@ def pauses(request, monkeypatch) -> list[float]:
         made.sleep = sleep
         return made
 
-    monkeypatch.setattr(runtime, "RetryPolicy", policy)
+    monkeypatch.setattr(callpath, "RetryPolicy", policy)
     return asked
 
 

@@ -28,9 +28,13 @@ def instance(n: int, charge: str = "PrePaid") -> dict:
             "OperationLocks": {"LockReason": []}}
 
 
-def gateway(endpoint: str | None = None, sleeps: list | None = None) -> EcsGateway:
+def caller(endpoint: str | None = None, sleeps: list | None = None) -> Caller:
     retry = RetryPolicy(sleep=(sleeps.append if sleeps is not None else lambda _: None), rng=random.Random(0))
-    return EcsGateway(Caller(ClientFactory(STS, ecs_endpoint=endpoint), retry=retry))
+    return Caller(ClientFactory(STS, ecs_endpoint=endpoint), retry=retry)
+
+
+def gateway(endpoint: str | None = None, sleeps: list | None = None) -> EcsGateway:
+    return EcsGateway(caller(endpoint, sleeps))
 
 
 def test_every_page_is_read_with_next_token_and_the_expiry_filter(acs_stub):
@@ -117,8 +121,8 @@ def test_real_endpoints_use_https_and_the_override_keeps_its_scheme(acs_stub):
     acs_stub.add_response("DescribeRegions", {}, {"Regions": {"Region": []}})
     acs_stub.add_response("DescribeRegions", {}, {"Regions": {"Region": []}})
     real, local = DescribeRegionsRequest(), DescribeRegionsRequest()
-    gateway().caller.call(real, region="cn-hangzhou")
-    gateway("http://127.0.0.1:18080").caller.call(local, region="cn-hangzhou")
+    caller().call(real, region="cn-hangzhou")
+    caller("http://127.0.0.1:18080").call(local, region="cn-hangzhou")
     assert real.get_protocol_type() == "https" and real.endpoint is None
     assert local.endpoint == "http://127.0.0.1:18080"
 

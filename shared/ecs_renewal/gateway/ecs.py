@@ -7,8 +7,8 @@ in ``yyyy-MM-ddTHH:mmZ``; booleans are sent as the strings ``true``/``false``.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from aliyunsdkecs.request.v20140526.DescribeInstanceAutoRenewAttributeRequest import (
@@ -23,19 +23,26 @@ from aliyunsdkecs.request.v20140526.RenewInstanceRequest import RenewInstanceReq
 from ..timeutil import format_minute
 from .client import Caller
 from .models import AutoRenewAttribute, Instance, RenewalPrice
+from .paging import MAX_IDS_PER_CALL, PAGE_SIZE, IdFormat, ListSpec, Paging, chunks, pages
 
-PAGE_SIZE = 100  # the API's maximum
-MAX_IDS_PER_CALL = 100
+INSTANCES = ListSpec(DescribeInstancesRequest, ("Instances", "Instance"), Paging.NEXT_TOKEN, "MaxResults",
+                     PAGE_SIZE, "InstanceIds", IdFormat.JSON_ARRAY)
+AUTO_RENEW_ATTRIBUTES = ListSpec(DescribeInstanceAutoRenewAttributeRequest,
+                                 ("InstanceRenewAttributes", "InstanceRenewAttribute"), Paging.PAGE_NUMBER,
+                                 "PageSize", str(PAGE_SIZE), "InstanceId", IdFormat.COMMA_LIST)
+SET_AUTO_RENEW = ListSpec(ModifyInstanceAutoRenewAttributeRequest, ("", ""), ids_param="InstanceId")
 
-
-def chunks(items: Sequence[str], size: int = MAX_IDS_PER_CALL) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+__all__ = ["MAX_IDS_PER_CALL", "PAGE_SIZE", "EcsGateway", "chunks"]
 
 
 class EcsGateway:
+    """The jobs' only door to the cloud: every list, price, change and usage figure goes through here."""
+
     def __init__(self, caller: Caller) -> None:
-        self.caller = caller
+        self._caller = caller
+
+    def _call(self, region: str) -> Callable[[Any], dict[str, Any]]:
+        return lambda request: self._caller.call(request, region=region)
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -44,58 +51,46 @@ class EcsGateway:
         region: str,
         *,
         prepaid_only: bool = True,
-        expired_start: Any = None,
-        expired_end: Any = None,
+        expired_start: datetime | None = None,
+        expired_end: datetime | None = None,
         instance_ids: Sequence[str] | None = None,
     ) -> Iterator[Instance]:
         """Every instance matching the filters, page by page (NextToken), ids in batches of 100."""
-        if instance_ids is not None:
-            for batch in chunks(instance_ids):
-                yield from self._instance_pages(region, prepaid_only, expired_start, expired_end, batch)
-        else:
-            yield from self._instance_pages(region, prepaid_only, expired_start, expired_end, None)
-
-    def _instance_pages(
-        self, region: str, prepaid_only: bool, start: Any, end: Any, ids: list[str] | None
-    ) -> Iterator[Instance]:
-        next_token = ""
-        while True:
-            request = DescribeInstancesRequest()
-            request.set_MaxResults(PAGE_SIZE)
-            if prepaid_only:
-                request.set_InstanceChargeType("PrePaid")
-            if start is not None:
-                request.set_Filter3Key("ExpiredStartTime")
-                request.set_Filter3Value(format_minute(start))
-                request.set_Filter4Key("ExpiredEndTime")
-                request.set_Filter4Value(format_minute(end))
-            if ids is not None:
-                request.set_InstanceIds(json.dumps(ids))
-            if next_token:
-                request.set_NextToken(next_token)
-            body = self.caller.call(request, region=region)
-            for raw in (body.get("Instances") or {}).get("Instance", []):
-                yield Instance.from_api(raw, region)
-            next_token = body.get("NextToken") or ""
-            if not next_token:
-                return
+        params: dict[str, Any] = {"InstanceChargeType": "PrePaid"} if prepaid_only else {}
+        if expired_start is not None and expired_end is not None:
+            params.update({"Filter.3.Key": "ExpiredStartTime", "Filter.3.Value": format_minute(expired_start),
+                           "Filter.4.Key": "ExpiredEndTime", "Filter.4.Value": format_minute(expired_end)})
+        for raw in pages(self._call(region), INSTANCES, params, instance_ids):
+            yield Instance.from_api(raw, region)
 
     def auto_renew_attributes(self, region: str, instance_ids: Sequence[str]) -> Iterator[AutoRenewAttribute]:
         """Auto-renew settings of these (prepaid) instances, ≤100 ids a call, every page of each."""
-        for batch in chunks(instance_ids):
-            page = 1
-            while True:
-                request = DescribeInstanceAutoRenewAttributeRequest()
-                request.set_InstanceId(",".join(batch))
-                request.set_PageSize(str(PAGE_SIZE))
-                request.set_PageNumber(str(page))
-                body = self.caller.call(request, region=region)
-                rows = (body.get("InstanceRenewAttributes") or {}).get("InstanceRenewAttribute", [])
-                yield from (AutoRenewAttribute.from_api(row) for row in rows)
-                total = int(body.get("TotalCount") or 0)
-                if not rows or page * PAGE_SIZE >= total:
-                    break
-                page += 1
+        for raw in pages(self._call(region), AUTO_RENEW_ATTRIBUTES, {}, instance_ids):
+            yield AutoRenewAttribute.from_api(raw)
+
+    def renewal_price(
+        self, region: str, instance_id: str, *, period: int | None, price_unit: str | None,
+        expected_renew_day: int | None = None,
+    ) -> RenewalPrice:
+        """What renewing this instance would cost (``TradePrice``: after discounts). Read-only, costs nothing."""
+        from aliyunsdkecs.request.v20140526.DescribeRenewalPriceRequest import DescribeRenewalPriceRequest
+
+        request = DescribeRenewalPriceRequest()
+        request.set_ResourceId(instance_id)
+        request.set_ResourceType("instance")
+        if expected_renew_day is not None:
+            request.set_ExpectedRenewDay(expected_renew_day)
+        else:
+            request.set_Period(period)
+            request.set_PriceUnit(price_unit)
+        body = self._caller.call(request, region=region)
+        price = (body.get("PriceInfo") or {}).get("Price") or {}
+        return RenewalPrice(instance_id, float(price["TradePrice"]), str(price.get("Currency", "")))
+
+    def usage(self) -> tuple[dict[str, int], dict[str, Any] | None]:
+        """Calls made so far by action, and (when paced) how the run met the rate limit."""
+        limiter = self._caller.limiter
+        return self._caller.stats.as_dict(), limiter.usage() if limiter is not None else None
 
     # --- changing (each of these changes state or costs money) ---------------------------------------
 
@@ -116,7 +111,7 @@ class EcsGateway:
             request.set_Period(period)
             request.set_PeriodUnit(period_unit)
         request.set_ClientToken(client_token)
-        body = self.caller.call(request, region=region)
+        body = self._caller.call(request, region=region)
         return str(body.get("OrderId", ""))
 
     def set_auto_renew(
@@ -124,34 +119,12 @@ class EcsGateway:
     ) -> None:
         """One ModifyInstanceAutoRenewAttribute call for ≤100 ids that share the same target."""
         ids = list(instance_ids)
-        if not 1 <= len(ids) <= MAX_IDS_PER_CALL:
-            raise ValueError(f"set_auto_renew takes 1..{MAX_IDS_PER_CALL} ids, got {len(ids)}")
-        request = ModifyInstanceAutoRenewAttributeRequest()
-        request.set_InstanceId(",".join(ids))
+        if not 1 <= len(ids) <= SET_AUTO_RENEW.max_ids:
+            raise ValueError(f"set_auto_renew takes 1..{SET_AUTO_RENEW.max_ids} ids, got {len(ids)}")
         # RenewalStatus takes precedence over AutoRenew on the server; send both, consistently.
-        request.set_AutoRenew("true" if enabled else "false")
-        request.set_RenewalStatus("AutoRenewal" if enabled else "Normal")
+        params: dict[str, Any] = {"AutoRenew": "true" if enabled else "false",
+                                  "RenewalStatus": "AutoRenewal" if enabled else "Normal"}
         if enabled:
-            request.set_Duration(duration)
-            request.set_PeriodUnit("Month")
-        self.caller.call(request, region=region)
+            params.update(Duration=duration, PeriodUnit="Month")
+        self._caller.call(SET_AUTO_RENEW.build(params, ids), region=region)
 
-
-def describe_renewal_price(
-    caller: Caller, region: str, instance_id: str, *, period: int | None, price_unit: str | None,
-    expected_renew_day: int | None = None,
-) -> RenewalPrice:
-    """What renewing this instance would cost (``TradePrice``: after discounts). Read-only, costs nothing."""
-    from aliyunsdkecs.request.v20140526.DescribeRenewalPriceRequest import DescribeRenewalPriceRequest
-
-    request = DescribeRenewalPriceRequest()
-    request.set_ResourceId(instance_id)
-    request.set_ResourceType("instance")
-    if expected_renew_day is not None:
-        request.set_ExpectedRenewDay(expected_renew_day)
-    else:
-        request.set_Period(period)
-        request.set_PriceUnit(price_unit)
-    body = caller.call(request, region=region)
-    price = (body.get("PriceInfo") or {}).get("Price") or {}
-    return RenewalPrice(instance_id, float(price["TradePrice"]), str(price.get("Currency", "")))

@@ -1,23 +1,26 @@
-"""What every job shares: its inputs, the result's common keys, per-region error isolation, and the pools.
+"""What every job shares: its inputs, per-region error isolation, the pools, and the run's call figures.
 
 Regions are worked in parallel (``REGION_CONCURRENCY`` at once), and calls inside a region may be too
 (:func:`bounded_map`). The API's rate limit is kept by the caller's limiter, not by the pool sizes: the
-pools only have to be wide enough to keep calls in flight while others wait for their answers. Results
-never depend on the interleaving: they are collected per region and returned in the settings' order.
+pools only have to be wide enough to keep calls in flight while others wait for their answers. Workers
+return values and the job assembles them, in the settings' order: results never depend on the
+interleaving, and no list is shared between threads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from ..errors import ApiError
-from ..gateway.client import CallStats
 from ..gateway.ecs import EcsGateway
+from ..gateway.models import Instance
 from ..logs import JsonLogger
+from ..pricing import PriceBook
+from ..records import Price, RegionError
 from ..settings import Settings, Throughput
+from ..tag_rules import RenewalTerms
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -28,51 +31,24 @@ class JobContext:
     settings: Settings
     gateway: EcsGateway
     log: JsonLogger
-    stats: CallStats
     throughput: Throughput = field(default_factory=Throughput)
 
 
-def base_result(ctx: JobContext, *, with_window: bool) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "job": ctx.settings.job,
-        "dry_run": ctx.settings.dry_run,
-        "regions": list(ctx.settings.regions),
-    }
-    if with_window:
-        result["window"] = ctx.settings.window.as_dict()
-    result["errors"] = []
-    return result
-
-
-def region_error(region: str, error: Exception) -> dict[str, str]:
-    if isinstance(error, ApiError):
-        return {"region": region, "code": error.code, "message": error.message}
-    return {"region": region, "code": type(error).__name__, "message": str(error)[:300]}
-
-
-def per_region(
-    ctx: JobContext, work: Callable[[str], T], errors: list[dict[str, str]]
-) -> list[tuple[str, T]]:
+def per_region(ctx: JobContext, work: Callable[[str], T]) -> tuple[list[tuple[str, T]], list[RegionError]]:
     """Run ``work`` for each region, ``REGION_CONCURRENCY`` at once; one region's failure is recorded and
     never stops the others. Results (and errors) come back in the order of ``settings.regions``."""
 
-    def guarded(region: str) -> tuple[bool, T | dict[str, str]]:
+    def guarded(region: str) -> tuple[str, T] | RegionError:
         try:
-            return True, work(region)
+            return region, work(region)
         except Exception as error:  # noqa: BLE001 - isolation is the point: report, go on
-            entry = region_error(region, error)
-            ctx.log.error("region_failed", **entry)
-            return False, entry
+            failed = RegionError.from_error(region, error)
+            ctx.log.error("region_failed", **failed.as_row())
+            return failed
 
-    done: list[tuple[str, T]] = []
-    regions = ctx.settings.regions
-    for region, (ok, value) in zip(regions, bounded_map(guarded, regions, ctx.throughput.region_concurrency),
-                                   strict=True):
-        if ok:
-            done.append((region, value))  # type: ignore[arg-type]
-        else:
-            errors.append(value)  # type: ignore[arg-type]
-    return done
+    outcomes = bounded_map(guarded, ctx.settings.regions, ctx.throughput.region_concurrency)
+    return ([o for o in outcomes if not isinstance(o, RegionError)],
+            [o for o in outcomes if isinstance(o, RegionError)])
 
 
 def bounded_map(work: Callable[[T], U], items: Iterable[T], workers: int) -> list[U]:
@@ -92,9 +68,27 @@ def bounded_map(work: Callable[[T], U], items: Iterable[T], workers: int) -> lis
         return [future.result() for future in futures]
 
 
-def finish(ctx: JobContext, result: dict[str, Any]) -> dict[str, Any]:
-    result["api_calls"] = ctx.stats.as_dict()
-    limiter = ctx.gateway.caller.limiter
-    if limiter is not None:  # how the run met the rate limit: time spent waiting, throttling answers
-        ctx.log.info("api_usage", calls=result["api_calls"], by_action=limiter.usage())
-    return result
+def api_calls(ctx: JobContext) -> dict[str, int]:
+    """The run's calls by action; logs how the run met the rate limit (time waiting, throttling answers)."""
+    calls, by_action = ctx.gateway.usage()
+    if by_action is not None:
+        ctx.log.info("api_usage", calls=calls, by_action=by_action)
+    return calls
+
+
+def by_region(items: Iterable[T], region_of: Callable[[T], str]) -> dict[str, list[T]]:
+    """Items grouped by region, regions in order of first appearance."""
+    grouped: dict[str, list[T]] = {}
+    for item in items:
+        grouped.setdefault(region_of(item), []).append(item)
+    return grouped
+
+
+def prices_of(ctx: JobContext, items: Sequence[tuple[Instance, RenewalTerms]]) -> dict[str, Price | None]:
+    """Each item's renewal price by instance id, asked once per price key, those calls at once.
+
+    Only one instance per key goes to a thread: the others would only wait for that answer, and a thread
+    per instance costs more than the whole rest of a row.
+    """
+    book = PriceBook(ctx.gateway)
+    return book.prices(items, lambda ask, first: bounded_map(ask, first, ctx.throughput.renew_concurrency))

@@ -1,0 +1,63 @@
+"""Where a job's instances come from (Cloud Custodian's resource source): per region, through the gateway.
+
+- the window: prepaid instances whose expiry falls in it (the server-side filter, then our own check);
+- named instances: exactly ``instance_ids``, looked up in every region, any charge type (policy says why
+  not a pay-as-you-go one); an id found nowhere is a failure, said as "not found" or, when a region could
+  not be read, as "RegionUnavailable".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..gateway.models import Instance
+from ..records import Failure, RegionError
+from ..timeutil import is_placeholder_expiry
+from .base import JobContext, per_region
+
+
+def expiring_instances(ctx: JobContext, region: str) -> list[Instance]:
+    """Server-side filter for the window, then our own check: the filter's edge semantics are undocumented."""
+    window = ctx.settings.window
+    return [
+        instance
+        for instance in ctx.gateway.instances(region, expired_start=window.start, expired_end=window.end)
+        if instance.is_prepaid
+        and not is_placeholder_expiry(instance.expired_time)
+        and window.contains(instance.expired_time)
+    ]
+
+
+@dataclass(frozen=True)
+class Sourced:
+    instances: tuple[Instance, ...]
+    errors: tuple[RegionError, ...]
+    missing: tuple[Failure, ...] = ()
+
+
+def expiring(ctx: JobContext) -> Sourced:
+    found, errors = per_region(ctx, lambda region: expiring_instances(ctx, region))
+    return Sourced(tuple(i for _, instances in found for i in instances), tuple(errors))
+
+
+def named(ctx: JobContext, ids: tuple[str, ...]) -> Sourced:
+    wanted = sorted(set(ids))
+    found, errors = per_region(ctx, lambda region: list(ctx.gateway.instances(
+        region, prepaid_only=False, instance_ids=wanted)))
+    instances = tuple(i for _, region_instances in found for i in region_instances)
+    seen = {instance.instance_id for instance in instances}
+    unread = sorted({error.region or "" for error in errors})
+    missing = tuple(_missing(ctx, instance_id, unread) for instance_id in wanted if instance_id not in seen)
+    return Sourced(instances, tuple(errors), missing)
+
+
+def _missing(ctx: JobContext, instance_id: str, unread: list[str]) -> Failure:
+    if unread:  # it may live in a region we could not read: not renewed, and said so
+        return Failure(instance_id, None, "RegionUnavailable",
+                       f"not found in the regions read; could not read {', '.join(unread)}")
+    return Failure(instance_id, None, "InvalidInstanceId.NotFound", f"not found in {', '.join(ctx.settings.regions)}")
+
+
+def candidates(ctx: JobContext) -> Sourced:
+    ids = ctx.settings.instance_ids
+    return expiring(ctx) if ids is None else named(ctx, ids)

@@ -1,0 +1,59 @@
+"""A run's alerts: its result as DingTalk messages, sent once; never a reason for the run to fail.
+
+A scan reports only the (instance, tier) reminders not already sent today: a replay or a manual re-run
+does not repeat the digest. Other jobs report every run as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from ..contract import to_contract
+from ..logs import JsonLogger
+from ..results import Alerts, JobResult, ScanResult
+
+
+def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger) -> Alerts | None:
+    """Send the run's messages (None when no robot is configured). Never raises: the renewals already happened."""
+    webhook = environ.get("DINGTALK_WEBHOOK", "").strip()
+    if not webhook:
+        return None
+    try:
+        from . import messages
+        from .dingtalk import DingTalkNotifier
+
+        # shared_budget: runs in one warm instance (a replay, the next function) share the 20/minute limit.
+        notifier = DingTalkNotifier(webhook, environ.get("DINGTALK_SECRET", "").strip() or None, logger=log,
+                                    shared_budget=True)
+        reminders = _Reminders(result, environ) if isinstance(result, ScanResult) and result.expiring else None
+        to_report = reminders.fresh_result if reminders else result
+        outgoing = messages.messages_for_result(to_contract(to_report))
+        sent = notifier.send_all(outgoing)
+        if reminders is None:
+            return Alerts(len(outgoing), sent)
+        if sent == len(outgoing):
+            reminders.remember()
+        return Alerts(len(outgoing), sent, already_reported=reminders.already_reported)
+    except Exception as error:  # noqa: BLE001 - an alert problem is logged, never raised
+        log.error("alert_failed", error=type(error).__name__, message=str(error)[:200])
+        return Alerts(error=type(error).__name__)
+
+
+class _Reminders:
+    """A scan's rows less those whose (instance, tier) reminder already went out today."""
+
+    def __init__(self, result: ScanResult, environ: Mapping[str, str]) -> None:
+        from .ledger import NotificationLedger, reminder_key
+
+        self._ledger = NotificationLedger(environ.get("NOTIFY_STATE_DIR") or None)
+        day = result.window.as_dict()["start"][:10] if result.window else ""
+        keys = {row.instance.instance_id: reminder_key(row.instance.instance_id, row.tier, day)
+                for row in result.expiring}
+        self._fresh = self._ledger.unseen(keys.values())
+        rows = tuple(row for row in result.expiring if keys[row.instance.instance_id] in self._fresh)
+        self.fresh_result = replace(result, expiring=rows)
+        self.already_reported = len(result.expiring) - len(rows)
+
+    def remember(self) -> None:
+        self._ledger.remember(self._fresh)
