@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .credentials import Credentials
 from .gateway.client import Caller, CallStats, ClientFactory
@@ -23,8 +23,7 @@ from .settings import Settings, Throughput
 TIMEOUT_MARGIN_SECONDS = 15.0
 
 
-@dataclass(frozen=True)
-class CallPath:
+class CallPath(NamedTuple):  # immutable; cheaper to define at a cold start than a dataclass
     """Everything a caller is made from, known before the first call."""
 
     settings: Settings

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .accounts import Account
 from .callpath import CallPath
@@ -23,10 +22,12 @@ from .fanout import dispatch, plan_shards
 from .gateway.ecs import EcsGateway
 from .jobs.base import JobContext
 from .logs import JsonLogger
-from .notify.alerts import send_alerts
 from .records import RegionError
-from .results import AccountFailed, AccountsResult, CoordinatorResult, JobResult
+from .results import JobResult
 from .settings import Settings
+
+if TYPE_CHECKING:  # loaded when a run covers several accounts or fans out, not by every handler
+    from .results.runs import AccountsResult, CoordinatorResult
 
 JOB_MODULES = {
     "scan-expiring": "ecs_renewal.jobs.scan",
@@ -35,8 +36,7 @@ JOB_MODULES = {
 }
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):  # immutable; cheaper to define at a cold start than a dataclass
     """Everything one invocation knows before its first API call."""
 
     settings: Settings
@@ -52,8 +52,12 @@ class Invocation:
         return self.settings.job
 
     def alerted(self, result: JobResult, log: JsonLogger | None = None) -> JobResult:
-        alerts = send_alerts(result, self.environ, log or self.log)
-        return result.with_meta(alerts=alerts) if alerts is not None else result
+        """The result with what its alerts came to; untouched when no DingTalk robot is configured."""
+        if not self.environ.get("DINGTALK_WEBHOOK", "").strip():
+            return result
+        from .notify.alerts import send_alerts  # only with a robot to send to
+
+        return result.with_meta(alerts=send_alerts(result, self.environ, log or self.log))
 
 
 def run_single(run: Invocation, account: Account | None = None) -> JobResult:
@@ -69,6 +73,8 @@ def run_single(run: Invocation, account: Account | None = None) -> JobResult:
 
 def run_per_account(run: Invocation, accounts: tuple[Account, ...]) -> AccountsResult:
     """Each account in turn with its own role's credentials; one account's failure is reported, not fatal."""
+    from .results.runs import AccountFailed, AccountsResult
+
     parts: list[JobResult] = []
     for account in accounts:
         try:
@@ -89,6 +95,7 @@ def coordinate(run: Invocation, overrides: dict[str, Any], accounts: tuple[Accou
                shard_size: int) -> CoordinatorResult:
     """Invoke this same function once per shard, asynchronously; report what was dispatched."""
     from .gateway.fc import AsyncInvoker
+    from .results.runs import CoordinatorResult
 
     if not run.base.is_sts:  # raised before any call: nothing was dispatched
         raise CredentialsError("fanning out invokes Function Compute with the function's own credentials, which "

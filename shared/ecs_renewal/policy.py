@@ -8,23 +8,20 @@ returns what is kept and what is skipped (the first reason wins).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, NamedTuple
 
 from .gateway.models import Instance
 from .records import Skip, SkipCode
 from .settings import Settings, TagMatcher
-from .tag_rules import RenewalTerms, renewal_terms
+
+if TYPE_CHECKING:
+    from .tag_rules import RenewalTerms
 
 # Locks under which a renewal is refused or pointless. A "financial" lock (expired, unpaid) is exactly
 # what a renewal lifts, so it does not block.
 BLOCKING_LOCKS = frozenset({"security", "recycling", "refunded"})
 LETS_GO = "owner set NotRenewal: the instance is being let go on purpose"
 AUTO_RENEWING = "auto-renew is on: the platform renews it (from 9 days before expiry)"
-
-
-class Filter(Protocol):
-    def skip(self, instance: Instance) -> Skip | None: ...
 
 
 def apply(filters: Sequence[Filter], instances: Iterable[Instance]) -> tuple[list[Instance], list[Skip]]:
@@ -54,8 +51,7 @@ class Locks:
         return Skip(instance, SkipCode.LOCKED, f"locked ({', '.join(blocking)})") if blocking else None
 
 
-@dataclass(frozen=True)
-class Tags:
+class Tags(NamedTuple):
     """The include / exclude tags (``RENEW_INCLUDE_TAG``, ``RENEW_EXCLUDE_TAG``, default ``renewal=manual``)."""
 
     include: TagMatcher | None
@@ -73,8 +69,7 @@ class Tags:
         return None
 
 
-@dataclass(frozen=True)
-class OwnerChoice:
+class OwnerChoice(NamedTuple):
     """What the owner already decided (``RenewalStatus``): ``NotRenewal`` is let go on purpose; ``AutoRenewal``
     is renewed by the platform, unless ``renew_auto_renewing`` lets it through."""
 
@@ -90,6 +85,10 @@ class OwnerChoice:
         return None
 
 
+# A filter: anything with ``skip(instance) -> Skip | None``.
+Filter = ChargeType | Locks | Tags | OwnerChoice
+
+
 def renewable(settings: Settings) -> list[Filter]:
     """What renew-batch leaves alone before it asks anything more: charge type, locks, tags."""
     return [ChargeType(), Locks(), Tags.from_settings(settings)]
@@ -98,6 +97,8 @@ def renewable(settings: Settings) -> list[Filter]:
 def with_terms(settings: Settings, instances: Iterable[Instance]) -> tuple[list[tuple[Instance, RenewalTerms]],
                                                                        list[Skip]]:
     """Each instance's renewal terms: the run's, or its own tags'. An unusable tag is a skip, not a guess."""
+    from .tag_rules import renewal_terms  # renew-batch only: the audit never reads terms
+
     window_days = (settings.window.end - settings.window.start).days if settings.instance_ids is None else 0
     kept: list[tuple[Instance, RenewalTerms]] = []
     skipped: list[Skip] = []

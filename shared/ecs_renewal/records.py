@@ -1,10 +1,11 @@
-"""What flows through a job: frozen records, one per fact, made once and never changed.
+"""The records every job shares: frozen, one per fact, made once and never changed.
 
 The source yields :class:`~.gateway.models.Instance`; filters turn some into a :class:`Skip` (with a
-:class:`SkipCode`, so code compares codes and people read the detail); the limits give a
-:class:`CapExceeded` or a :class:`BudgetExceeded`; actions give a :class:`Renewal`, a :class:`Fix` or a
-:class:`Failure`. Each record knows its row of the contract's result (``as_row``): the only place where
-a record becomes a dict is :mod:`ecs_renewal.contract`.
+:class:`SkipCode`, so code compares codes and people read the detail); what could not be done is a
+:class:`Failure` (one instance) or a :class:`RegionError` (a region, an account, a shard); prices add
+up to a :class:`CostEstimate`. The renewal plan's records are in :mod:`ecs_renewal.plan`, each job's
+rows beside its result (:mod:`ecs_renewal.results`). Each record knows its row of the contract's
+result (``as_row``); the dict itself is made once, by :func:`ecs_renewal.contract.to_contract`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ApiError
-from .gateway.models import AutoRenewAttribute, Instance
+from .gateway.models import Instance
 from .logs import redact
-from .tag_rules import Owner, RenewalTerms
 
+# Small values are NamedTuples (immutable, typed, and far cheaper to define at a cold start than a
+# dataclass); the records a person reads about are frozen dataclasses, compared by identity (eq=False:
+# nothing compares two of them, and each __eq__ would be compiled at every cold start).
 MAX_MESSAGE_CHARS = 300  # an error's text in a result: enough to act on, short enough for a chat line
 
 
@@ -35,7 +38,7 @@ class SkipCode(str, Enum):
     TERMS_SHORTER_THAN_WINDOW = "terms_shorter_than_window"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Skip:
     instance: Instance
     code: SkipCode
@@ -52,7 +55,7 @@ def error_code_and_message(error: BaseException) -> tuple[str, str]:
     return type(error).__name__, redact(str(error))[:MAX_MESSAGE_CHARS]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Failure:
     """One instance not done (renewal refused, fix refused, or not found)."""
 
@@ -69,7 +72,7 @@ class Failure:
         return {"instance_id": self.instance_id, "region": self.region, "code": self.code, "message": self.message}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RegionError:
     """A region (or, with ``account_id``, a whole account or shard) that could not be worked."""
 
@@ -91,8 +94,7 @@ class RegionError:
         return row
 
 
-@dataclass(frozen=True)
-class Price:
+class Price(NamedTuple):
     amount: float
     currency: str
 
@@ -101,8 +103,7 @@ def _first_currency(currencies: Iterable[str]) -> str:
     return next((currency for currency in currencies if currency), "")
 
 
-@dataclass(frozen=True)
-class CostEstimate:
+class CostEstimate(NamedTuple):
     """The sum of known prices; instances without one are counted apart, never priced at zero."""
 
     total: float = 0.0
@@ -126,117 +127,8 @@ class CostEstimate:
                 "unknown": len(self.unknown)}
 
 
-@dataclass(frozen=True)
-class CapExceeded:
-    """More selected instances than ``max_instances``: the run renews nothing."""
-
-    candidates: int
-    max_instances: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"candidates": self.candidates, "max_instances": self.max_instances}
-
-
-@dataclass(frozen=True)
-class BudgetExceeded:
-    """The estimate is over ``max_cost``, or a price is unknown: the run renews nothing."""
-
-    cost: CostEstimate
-    max_cost: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.cost.as_dict(), "max_cost": self.max_cost, "unknown_instances": sorted(self.cost.unknown)[:20]}
-
-
 def price_fields(price: Price | None) -> dict[str, Any]:
     return {"price": price.amount if price else None, "currency": price.currency if price else None}
-
-
-@dataclass(frozen=True)
-class PlannedRenewal:
-    """One renewal decided: the instance, its terms, the ClientToken that makes it happen once, its price."""
-
-    instance: Instance
-    terms: RenewalTerms
-    client_token: str
-    price: Price | None = None
-
-    def as_row(self, order_id: str | None = None) -> dict[str, Any]:
-        return {"instance_id": self.instance.instance_id, "region": self.instance.region,
-                "expired_time": self.instance.expired_time_text, "order_id": order_id,
-                "client_token": self.client_token, "terms": self.terms.describe(), **price_fields(self.price)}
-
-    def candidate_row(self) -> dict[str, Any]:
-        """What the operator needs to decide when a limit stopped the run."""
-        return {"instance_id": self.instance.instance_id, "region": self.instance.region,
-                "expired_time": self.instance.expired_time_text, "terms": self.terms.describe(),
-                **price_fields(self.price)}
-
-
-@dataclass(frozen=True)
-class RenewalPlan:
-    """What renew-batch will do, decided before anything is paid: a value, so it can be shown and applied later."""
-
-    items: tuple[PlannedRenewal, ...]
-    cost: CostEstimate | None = None  # None: the cap stopped the run before any price was asked
-    cap: CapExceeded | None = None
-    budget: BudgetExceeded | None = None
-
-    @property
-    def stopped(self) -> bool:
-        return self.cap is not None or self.budget is not None
-
-
-@dataclass(frozen=True)
-class Renewal:
-    """A renewal done (``order_id``) or, in a dry run, listed (``order_id`` None)."""
-
-    planned: PlannedRenewal
-    order_id: str | None
-
-    def as_row(self) -> dict[str, Any]:
-        return self.planned.as_row(self.order_id)
-
-
-@dataclass(frozen=True)
-class Drift:
-    region: str
-    attribute: AutoRenewAttribute
-
-    def as_row(self) -> dict[str, Any]:
-        a = self.attribute
-        return {"instance_id": a.instance_id, "region": self.region, "auto_renew_enabled": a.enabled,
-                "duration": a.duration, "renewal_status": a.renewal_status}
-
-
-@dataclass(frozen=True)
-class Fix:
-    instance_id: str
-    region: str
-
-    def as_row(self) -> dict[str, Any]:
-        return {"instance_id": self.instance_id, "region": self.region}
-
-
-@dataclass(frozen=True)
-class Expiring:
-    """One scan row: what an operator needs to act on an instance that expires in the window."""
-
-    instance: Instance
-    expires_local: str
-    days_left: float
-    tier: int | None
-    auto_renew: str | None
-    owner: Owner | None
-    price: Price | None
-
-    def as_row(self) -> dict[str, Any]:
-        i = self.instance
-        return {"instance_id": i.instance_id, "instance_name": i.instance_name, "region": i.region,
-                "expired_time": i.expired_time_text, "expires_local": self.expires_local, "status": i.status,
-                "days_left": round(self.days_left, 1), "tier": self.tier, "auto_renew": self.auto_renew,
-                "owner": self.owner.value if self.owner else None, **price_fields(self.price),
-                "owner_kind": self.owner.kind if self.owner else None}
 
 
 def sort_key(row: dict[str, Any]) -> tuple[str, str]:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .config.build import DEFAULT_TAG_NAMES, TagNames  # the tag names are settings (TAG_RENEWAL_PERIOD ...)
 from .config.values import RENEW_PERIODS
 
+# RenewalTerms and Owner are NamedTuples: small immutable values, far cheaper to define at a cold start.
 __all__ = ["DEFAULT_TAG_NAMES", "Owner", "RenewalTerms", "TagNames", "owner_of", "renewal_terms"]
 
 # A mainland mobile number: 11 digits from 1, optionally after the country code. Any other value of
@@ -31,8 +32,7 @@ _MOBILE_RE = re.compile(r"^(?:\+?86)?1\d{10}$")
 _USER_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
-@dataclass(frozen=True)
-class RenewalTerms:
+class RenewalTerms(NamedTuple):
     """How one instance is renewed: a period and unit, or up to a unified expiry day."""
 
     period: int | None
@@ -53,8 +53,7 @@ class RenewalTerms:
         return f"{self.period} {self.unit}{'s' if self.period != 1 else ''}"
 
 
-@dataclass(frozen=True)
-class Owner:
+class Owner(NamedTuple):
     """Whom to @-mention, typed once when the tag is read: a mobile number or a DingTalk userId."""
 
     mobile: str | None = None

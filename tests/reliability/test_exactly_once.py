@@ -234,7 +234,7 @@ def test_the_sdk_own_retry_pays_twice_without_a_token_our_gateway_once(emulator,
 @pytest.mark.renewals_allowed(2)
 def test_without_a_deterministic_token_a_replay_renews_twice(run, emulator, monkeypatch):
     """The detector works: with a token that differs per run, the replay test above would see 2 renewals."""
-    from ecs_renewal.jobs import plan
+    from ecs_renewal import plan
 
     monkeypatch.setattr(plan, "renewal_client_token", lambda *args: f"ecsrenew-{uuid.uuid4().hex}")
     (instance_id,) = fleet(emulator, 1)

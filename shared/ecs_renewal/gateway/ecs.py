@@ -11,26 +11,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from aliyunsdkecs.request.v20140526.DescribeInstanceAutoRenewAttributeRequest import (
-    DescribeInstanceAutoRenewAttributeRequest,
-)
-from aliyunsdkecs.request.v20140526.DescribeInstancesRequest import DescribeInstancesRequest
-from aliyunsdkecs.request.v20140526.ModifyInstanceAutoRenewAttributeRequest import (
-    ModifyInstanceAutoRenewAttributeRequest,
-)
-from aliyunsdkecs.request.v20140526.RenewInstanceRequest import RenewInstanceRequest
-
 from ..timeutil import format_minute
 from .client import Caller
 from .models import AutoRenewAttribute, Instance, RenewalPrice
-from .paging import MAX_IDS_PER_CALL, PAGE_SIZE, IdFormat, ListSpec, Paging, chunks, pages
+from .paging import MAX_IDS_PER_CALL, PAGE_SIZE, ListSpec, chunks, pages, request_class
 
-INSTANCES = ListSpec(DescribeInstancesRequest, ("Instances", "Instance"), Paging.NEXT_TOKEN, "MaxResults",
-                     PAGE_SIZE, "InstanceIds", IdFormat.JSON_ARRAY)
-AUTO_RENEW_ATTRIBUTES = ListSpec(DescribeInstanceAutoRenewAttributeRequest,
-                                 ("InstanceRenewAttributes", "InstanceRenewAttribute"), Paging.PAGE_NUMBER,
-                                 "PageSize", str(PAGE_SIZE), "InstanceId", IdFormat.COMMA_LIST)
-SET_AUTO_RENEW = ListSpec(ModifyInstanceAutoRenewAttributeRequest, ("", ""), ids_param="InstanceId")
+INSTANCES = ListSpec("DescribeInstances", ("Instances", "Instance"), "next_token", "MaxResults", PAGE_SIZE,
+                     "InstanceIds", "json_array")
+AUTO_RENEW_ATTRIBUTES = ListSpec("DescribeInstanceAutoRenewAttribute",
+                                 ("InstanceRenewAttributes", "InstanceRenewAttribute"), "page_number", "PageSize",
+                                 str(PAGE_SIZE), "InstanceId", "comma_list")
+SET_AUTO_RENEW = ListSpec("ModifyInstanceAutoRenewAttribute", ("", ""), ids_param="InstanceId")
 
 __all__ = ["MAX_IDS_PER_CALL", "PAGE_SIZE", "EcsGateway", "chunks"]
 
@@ -73,9 +64,7 @@ class EcsGateway:
         expected_renew_day: int | None = None,
     ) -> RenewalPrice:
         """What renewing this instance would cost (``TradePrice``: after discounts). Read-only, costs nothing."""
-        from aliyunsdkecs.request.v20140526.DescribeRenewalPriceRequest import DescribeRenewalPriceRequest
-
-        request = DescribeRenewalPriceRequest()
+        request = request_class("DescribeRenewalPrice")()
         request.set_ResourceId(instance_id)
         request.set_ResourceType("instance")
         if expected_renew_day is not None:
@@ -103,7 +92,7 @@ class EcsGateway:
         Either ``period``/``period_unit`` or ``expected_renew_day`` (the account's unified expiry day):
         the API refuses both at once.
         """
-        request = RenewInstanceRequest()
+        request = request_class("RenewInstance")()
         request.set_InstanceId(instance_id)
         if expected_renew_day is not None:
             request.set_ExpectedRenewDay(expected_renew_day)

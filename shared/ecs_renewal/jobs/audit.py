@@ -19,19 +19,44 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..gateway.models import AutoRenewAttribute, Instance
+from ..gateway.paging import MAX_IDS_PER_CALL
 from ..policy import OwnerChoice, Tags, apply
-from ..records import Drift, Failure, Fix, RegionError, Skip, sort_key
-from ..results import AuditResult, JobResult
-from .actions import SetAutoRenew
+from ..records import Failure, RegionError, Skip, sort_key
+from ..results import JobResult
+from ..results.audit import AuditResult, Drift, Fix
 from .base import JobContext, api_calls, per_region
 
 # Pages listed ahead of the attribute reads: enough to keep both calls busy, few enough to hold little.
 PAGES_AHEAD = 2
+
+
+class SetAutoRenew:
+    """Set auto-renew on drifted instances to the run's target (``expected_auto_renew``, ``duration``)."""
+
+    batch_size = MAX_IDS_PER_CALL
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+
+    def process(self, region: str, instance_ids: Sequence[str]) -> tuple[list[Fix], list[Failure]]:
+        """One call for ≤``batch_size`` ids; a failed batch is reported for each of its ids, never raised."""
+        ctx, settings = self.ctx, self.ctx.settings
+        batch = sorted(instance_ids)
+        try:
+            ctx.gateway.set_auto_renew(region, batch, enabled=settings.expected_auto_renew,
+                                       duration=settings.duration)
+        except Exception as error:  # noqa: BLE001 - a failed batch is reported; other batches go on
+            failures = [Failure.from_error(i, region, error) for i in batch]
+            ctx.log.error("fix_failed", region=region, instances=len(batch), code=failures[0].code,
+                          message=failures[0].message)
+            return [], failures
+        ctx.log.info("fixed", region=region, instances=len(batch), instance_ids=batch)
+        return [Fix(i, region) for i in batch], []
 
 
 def is_drift(attribute: AutoRenewAttribute, expected: bool, duration: int) -> bool:

@@ -9,29 +9,26 @@ interleaving, and no list is shared between threads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from ..gateway.ecs import EcsGateway
-from ..gateway.models import Instance
 from ..logs import JsonLogger
-from ..pricing import PriceBook
-from ..records import Price, RegionError
+from ..records import RegionError
 from ..settings import Settings, Throughput
-from ..tag_rules import RenewalTerms
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 
-@dataclass
-class JobContext:
+class JobContext(NamedTuple):
+    """What a job runs with: its settings, its door to the cloud, its log, its pace."""
+
     settings: Settings
     gateway: EcsGateway
     log: JsonLogger
-    throughput: Throughput = field(default_factory=Throughput)
+    throughput: Throughput
 
 
 def per_region(ctx: JobContext, work: Callable[[str], T]) -> tuple[list[tuple[str, T]], list[RegionError]]:
@@ -83,12 +80,3 @@ def by_region(items: Iterable[T], region_of: Callable[[T], str]) -> dict[str, li
         grouped.setdefault(region_of(item), []).append(item)
     return grouped
 
-
-def prices_of(ctx: JobContext, items: Sequence[tuple[Instance, RenewalTerms]]) -> dict[str, Price | None]:
-    """Each item's renewal price by instance id, asked once per price key, those calls at once.
-
-    Only one instance per key goes to a thread: the others would only wait for that answer, and a thread
-    per instance costs more than the whole rest of a row.
-    """
-    book = PriceBook(ctx.gateway)
-    return book.prices(items, lambda ask, first: bounded_map(ask, first, ctx.throughput.renew_concurrency))

@@ -14,13 +14,16 @@ A plan stopped by a limit renews nothing at all and says so. Every list in the r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..gateway.models import Instance
+from ..plan import PlannedRenewal, Renewal, count_cap, plan_renewals
 from ..policy import OwnerChoice, apply, renewable, with_terms
-from ..records import Failure, RegionError, Renewal, Skip
-from ..results import JobResult, RenewResult
-from .actions import Renew
-from .base import JobContext, api_calls, bounded_map, by_region, prices_of
-from .plan import count_cap, plan_renewals
+from ..pricing import prices_of
+from ..records import Failure, RegionError, Skip
+from ..results import JobResult
+from ..results.renew import RenewResult
+from .base import JobContext, api_calls, bounded_map, by_region
 from .source import candidates
 
 UNREADABLE_CHOICES = "auto-renew settings unreadable, renewing without them: "
@@ -90,3 +93,43 @@ def owner_choices(ctx: JobContext, selected: list[Instance]) -> tuple[dict[str, 
         else:
             statuses.update(found)
     return statuses, errors
+
+
+Outcome = Renewal | Failure
+
+
+class Renew:
+    batch_size = 1  # RenewInstance renews one instance a call
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+
+    def process(self, plan: Sequence[PlannedRenewal]) -> list[Outcome]:
+        """Every planned renewal's outcome. Never raises."""
+        grouped = by_region(plan, lambda item: item.instance.region)
+        width = self.ctx.throughput
+
+        def renew_region(region: str) -> list[Outcome]:
+            return bounded_map(self.renew_one, grouped[region], width.renew_concurrency)
+
+        return [outcome for region in bounded_map(renew_region, list(grouped), width.region_concurrency)
+                for outcome in region]
+
+    def renew_one(self, item: PlannedRenewal) -> Outcome:
+        ctx, instance, terms = self.ctx, item.instance, item.terms
+        where = {"instance_id": instance.instance_id, "region": instance.region}
+        if ctx.settings.dry_run:
+            ctx.log.info("would_renew", **where)
+            return Renewal(item, None)
+        try:
+            order_id = ctx.gateway.renew_instance(
+                instance.region, instance.instance_id, period=terms.period, period_unit=terms.unit,
+                expected_renew_day=terms.expected_renew_day, client_token=item.client_token,
+            )
+        except Exception as error:  # noqa: BLE001 - one instance's failure must not stop the others
+            failure = Failure.from_error(instance.instance_id, instance.region, error)
+            ctx.log.error("renew_failed", **failure.as_row(), request_id=getattr(error, "request_id", None))
+            return failure
+        ctx.log.info("renewed", **where, order_id=order_id, client_token=item.client_token,
+                     terms=terms.describe(), price=item.price.amount if item.price else None)
+        return Renewal(item, order_id)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..gateway.models import Instance
-from ..records import CostEstimate, Expiring, Price
-from ..results import JobResult, ScanResult
+from ..pricing import prices_of
+from ..records import CostEstimate, Price
+from ..results import JobResult
+from ..results.scan import Expiring, ScanResult
 from ..tag_rules import RenewalTerms, owner_of, renewal_terms
 from ..tiers import tier_of
 from ..timeutil import days_until, zone
-from .base import JobContext, api_calls, bounded_map, per_region, prices_of
+from .base import JobContext, api_calls, bounded_map, per_region
 from .source import expiring_instances
 
 

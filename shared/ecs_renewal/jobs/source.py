@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..gateway.models import Instance
 from ..records import Failure, RegionError
@@ -28,8 +28,7 @@ def expiring_instances(ctx: JobContext, region: str) -> list[Instance]:
     ]
 
 
-@dataclass(frozen=True)
-class Sourced:
+class Sourced(NamedTuple):  # immutable; cheaper to define at a cold start than a dataclass
     instances: tuple[Instance, ...]
     errors: tuple[RegionError, ...]
     missing: tuple[Failure, ...] = ()

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from ..contract import to_contract
 from ..logs import JsonLogger
-from ..results import Alerts, JobResult, ScanResult
+from ..results import Alerts, JobResult
 
 
-def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger) -> Alerts | None:
-    """Send the run's messages (None when no robot is configured). Never raises: the renewals already happened."""
+def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger) -> Alerts:
+    """Send the run's messages to DINGTALK_WEBHOOK. Never raises: the renewals already happened."""
     webhook = environ.get("DINGTALK_WEBHOOK", "").strip()
-    if not webhook:
-        return None
     try:
         from . import messages
         from .dingtalk import DingTalkNotifier
@@ -26,7 +25,7 @@ def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger) 
         # shared_budget: runs in one warm instance (a replay, the next function) share the 20/minute limit.
         notifier = DingTalkNotifier(webhook, environ.get("DINGTALK_SECRET", "").strip() or None, logger=log,
                                     shared_budget=True)
-        reminders = _Reminders(result, environ) if isinstance(result, ScanResult) and result.expiring else None
+        reminders = _Reminders(result, environ) if result.job == "scan-expiring" and result.counts()["count"] else None
         to_report = reminders.fresh_result if reminders else result
         outgoing = messages.messages_for_result(to_contract(to_report))
         sent = notifier.send_all(outgoing)
@@ -43,7 +42,7 @@ def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger) 
 class _Reminders:
     """A scan's rows less those whose (instance, tier) reminder already went out today."""
 
-    def __init__(self, result: ScanResult, environ: Mapping[str, str]) -> None:
+    def __init__(self, result: Any, environ: Mapping[str, str]) -> None:  # a ScanResult
         from .ledger import NotificationLedger, reminder_key
 
         self._ledger = NotificationLedger(environ.get("NOTIFY_STATE_DIR") or None)

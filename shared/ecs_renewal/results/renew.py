@@ -1,0 +1,58 @@
+"""renew-batch's result: the plan it made, and what came of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..plan import BudgetExceeded, CapExceeded, Renewal, RenewalPlan
+from ..records import CostEstimate, Failure, Skip
+from . import JobResult
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
+class RenewResult(JobResult):
+    plan: RenewalPlan
+    renewed: tuple[Renewal, ...] = ()
+    skipped: tuple[Skip, ...] = ()
+    failed: tuple[Failure, ...] = ()
+    period: int = 1
+    period_unit: str = "Month"
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "errors": self.error_rows(),
+            "renewed": [r.as_row() for r in self.renewed],
+            "skipped": [s.as_row() for s in self.skipped],
+            "failed": [f.as_row() for f in self.failed],
+            "period": {"period": self.period, "unit": self.period_unit},
+        }
+        plan = self.plan
+        if plan.cap:
+            body["cap_exceeded"] = plan.cap.as_dict()
+        if plan.cost is not None:
+            body["estimated_cost"] = plan.cost.as_dict()
+        if plan.budget:
+            body["budget_exceeded"] = plan.budget.as_dict()
+        if plan.stopped:  # what a person must decide about: the instances the limit held back
+            body["selected"] = [item.candidate_row() for item in plan.items]
+        body["api_calls"] = self.calls()
+        return body
+
+    @property
+    def cap(self) -> CapExceeded | None:
+        return self.plan.cap
+
+    @property
+    def budget(self) -> BudgetExceeded | None:
+        return self.plan.budget
+
+    @property
+    def cost(self) -> CostEstimate | None:
+        return self.plan.cost
+
+    def counts(self) -> dict[str, int]:
+        return {"renewed": len(self.renewed), "skipped": len(self.skipped), "failed": len(self.failed)}
+
+    def order_ids(self) -> list[str]:
+        return [r.order_id for r in self.renewed if r.order_id]

@@ -1,0 +1,115 @@
+"""Results of the execution modes that cover more than one account or region set in one invocation.
+
+- :class:`AccountsResult`: several accounts' results as one. Every row says its account; the accounts'
+  caps and budgets are the run's (a run any account's limit stopped is a stopped run, exit 1);
+- :class:`AccountFailed`: an account whose role could not be assumed;
+- :class:`CoordinatorResult`: a fan-out, with the shards it dispatched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..contract import to_contract
+from ..plan import BudgetExceeded, CapExceeded
+from ..records import CostEstimate, sort_key
+from . import JobResult
+
+# Lists whose rows get the account id when a run covers several accounts.
+ROW_LISTS = ("expiring", "renewed", "skipped", "failed", "drift", "fixed", "errors")
+_LIMITS = ("cap_exceeded", "budget_exceeded", "estimated_cost")
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
+class AccountFailed(JobResult):
+    """A target account whose role could not be assumed: nothing in it was read."""
+
+    def head(self) -> dict[str, Any]:
+        return {"job": self.job, "account_id": self.account_id}
+
+    def tail(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
+class AccountsResult(JobResult):
+    parts: tuple[JobResult, ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        """Every row says its account; lists sorted by account, region, id; the limits are the run's."""
+        parts = [to_contract(part) for part in self.parts]
+        merged: dict[str, Any] = {}
+        for key in ROW_LISTS:
+            if key == "errors" or any(key in part for part in parts):
+                rows = [{**row, "account_id": part["account_id"]} for part in parts for row in part.get(key, [])]
+                merged[key] = sorted(rows, key=lambda row: (row["account_id"], *sort_key(row)))
+        if "expiring" in merged:
+            merged["count"] = len(merged["expiring"])
+        merged["accounts"] = [_account_summary(part) for part in parts]
+        stopped = [part.account_id for part in self.parts if part.cap or part.budget]
+        if self.cap:
+            merged["cap_exceeded"] = {**self.cap.as_dict(), "accounts": stopped}
+        if self.budget:
+            merged["budget_exceeded"] = {**self.budget.as_dict(), "accounts": stopped}
+        if self.cost is not None:
+            merged["estimated_cost"] = self.cost.as_dict()
+        merged["api_calls"] = self.calls()
+        return merged
+
+    @property
+    def cap(self) -> CapExceeded | None:
+        caps = [part.cap for part in self.parts if part.cap]
+        return CapExceeded(sum(c.candidates for c in caps), max(c.max_instances for c in caps)) if caps else None
+
+    @property
+    def budget(self) -> BudgetExceeded | None:
+        budgets = [part.budget for part in self.parts if part.budget]
+        if not budgets:
+            return None
+        return BudgetExceeded(CostEstimate.combined([b.cost for b in budgets]), max(b.max_cost for b in budgets))
+
+    @property
+    def cost(self) -> CostEstimate | None:
+        costs = [part.cost for part in self.parts if part.cost is not None]
+        return CostEstimate.combined(costs) if costs else None
+
+    def counts(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for part in self.parts:
+            for key, count in part.counts().items():
+                total[key] = total.get(key, 0) + count
+        return total
+
+    def error_count(self) -> int:
+        return len(self.errors) + sum(part.error_count() for part in self.parts)
+
+    def calls(self) -> dict[str, int]:
+        calls: dict[str, int] = {}
+        for part in self.parts:
+            for action, count in part.api_calls.items():
+                calls[action] = calls.get(action, 0) + count
+        return dict(sorted(calls.items()))
+
+    def order_ids(self) -> list[str]:
+        return [order for part in self.parts for order in part.order_ids()]
+
+
+def _account_summary(part: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"account_id": part["account_id"], "ok": "api_calls" in part}
+    for key in ("count", "renewed", "skipped", "failed", "drift", "fixed", "errors"):
+        if key in part:
+            entry[key] = part[key] if isinstance(part[key], int) else len(part[key])
+    entry.update({key: part[key] for key in _LIMITS if key in part})
+    return entry
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
+class CoordinatorResult(JobResult):
+    """Too much for one invocation: the shards this one dispatched (rows as :func:`fanout.dispatch` makes them)."""
+
+    shards: tuple[Mapping[str, Any], ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        return {"coordinator": True, "shards": [dict(shard) for shard in self.shards], "errors": self.error_rows()}
