@@ -1,0 +1,187 @@
+"""The shape every DingTalk message takes: the keyword, a header that says where, lists cut to size.
+
+* title and text both contain :data:`KEYWORD` — a robot secured by "custom keywords" rejects a message
+  without its keyword (errcode 310000), and which fields DingTalk scans is not documented;
+* failures get a message of their own, so they are never buried at the end of a long success list;
+* DingTalk markdown has no tables, so everything is a list, short enough to read on a phone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .advice import advice_for
+
+KEYWORD = "ECS renewal"
+
+# DingTalk documents no per-message size limit; reports say long content is truncated or rejected.
+# 18,000 bytes of UTF-8 is a conservative guess that has worked, not a documented number.
+MAX_MESSAGE_BYTES = 18000
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    text: str
+    at_mobiles: tuple[str, ...] = ()
+    at_user_ids: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- size handling
+
+
+def byte_length(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` UTF-8 bytes, ending in "…" when something was cut."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return text
+    room = max_bytes - byte_length(ELLIPSIS)
+    if room <= 0:
+        return ""
+    # errors="ignore" drops a multi-byte character cut in half instead of producing garbage.
+    return encoded[:room].decode("utf-8", errors="ignore") + ELLIPSIS
+
+
+def _part_label(index: int, total: int) -> str:
+    return f" (part {index}/{total})"
+
+
+def _label_first_line(header: str, label: str) -> str:
+    first, newline, rest = header.partition("\n")
+    return first + label + newline + rest
+
+
+def split_into_messages(title: str, header: str, lines: list[str], max_bytes: int = MAX_MESSAGE_BYTES) -> list[Message]:
+    """``header`` + ``lines`` as one message, or as several "(part i/n)" messages when too long.
+
+    Every part repeats the header (so each stands on its own in the chat), lines keep their order and
+    appear exactly once, and a single line too long for any message is shortened with "…", never dropped.
+    """
+    # Reserve room for the widest label any split could need (there are never more parts than lines),
+    # so packing does not have to be redone once the number of parts is known.
+    widest_label = _part_label(max(len(lines), 1), max(len(lines), 1))
+    header = truncate_utf8(header, max_bytes // 2 - byte_length(widest_label))
+    separator = "\n\n"
+    line_budget = max_bytes - byte_length(header) - byte_length(widest_label) - byte_length(separator)
+
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    used = 0
+    for raw_line in lines:
+        line = truncate_utf8(raw_line, line_budget)
+        cost = byte_length(line) + (1 if current else 0)  # +1: the "\n" joining it to the previous line
+        if current and used + cost > line_budget:
+            chunks.append(current)
+            current, cost = [], byte_length(line)
+            used = 0
+        current.append(line)
+        used += cost
+    if current or not chunks:
+        chunks.append(current)
+
+    total = len(chunks)
+    messages = []
+    for index, chunk in enumerate(chunks, start=1):
+        label = _part_label(index, total) if total > 1 else ""
+        text = _label_first_line(header, label)
+        if chunk:
+            text += separator + "\n".join(chunk)
+        messages.append(Message(title=title + label, text=text))
+    return messages
+
+
+# ---------------------------------------------------------------- formatting helpers
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def shown(value: Any, default: str = "-") -> str:
+    return default if value is None or value == "" else str(value)
+
+
+def by_fields(*fields: str):
+    # None-safe: a missing field sorts first instead of raising TypeError.
+    return lambda item: tuple(shown(item.get(field), "") for field in fields)
+
+
+def context_lines(result: Mapping[str, Any]) -> list[str]:
+    """Where this happened: account (when the job reports one), regions, window, mode."""
+    lines = []
+    account = result.get("account") or result.get("account_id")
+    if account:
+        lines.append(f"- Account: {account}")
+    lines.append(f"- Regions: {', '.join(map(str, result.get('regions') or [])) or '-'}")
+    window = result.get("window") or {}
+    if window.get("start") or window.get("end"):
+        lines.append(f"- Window: {shown(window.get('start'))} → {shown(window.get('end'))} (UTC)")
+    if result.get("dry_run") and result.get("job") != "scan-expiring":  # a scan never changes anything
+        lines.append("- Mode: DRY RUN, nothing was changed")
+    return lines
+
+
+def message_header(
+    result: Mapping[str, Any], job: str, headline: str, extra: Iterable[str] = (), list_heading: str = ""
+) -> str:
+    # The first line carries the keyword and the job; split_into_messages appends "(part i/n)" to it.
+    details = "\n".join([*context_lines(result), *extra])
+    header = f"### {KEYWORD} · {job}\n\n**{headline}**\n\n{details}"
+    # A heading between the details and the item list keeps markdown from merging the two lists.
+    return f"{header}\n\n{list_heading}" if list_heading else header
+
+
+def message_title(job: str, summary: str) -> str:
+    return f"{KEYWORD} · {job}: {summary}"
+
+
+def _problem(item: Mapping[str, Any]) -> str:
+    code, message = shown(item.get("code"), "Error"), shown(item.get("message"), "")
+    return f"{code}: {message}" if message else code
+
+
+def _failure_line(item: Mapping[str, Any]) -> str:
+    return f"- {shown(item.get('instance_id'))} · {shown(item.get('region'))} · {_problem(item)}"
+
+
+def _region_error_line(item: Mapping[str, Any]) -> str:
+    return f"- region {shown(item.get('region'))} · {_problem(item)}"
+
+
+def failure_messages(
+    result: Mapping[str, Any], job: str, failed_what: str, extra: Iterable[str] = ()
+) -> list[Message]:
+    """One message (or parts) for per-instance failures and region-level errors, [] when there are none."""
+    failed = sorted(result.get("failed") or [], key=by_fields("region", "instance_id"))
+    errors = sorted(result.get("errors") or [], key=by_fields("region"))
+    if not failed and not errors:
+        return []
+    problems = []
+    if failed:
+        problems.append(f"{plural(len(failed), 'instance')} {failed_what}")
+    if errors:
+        problems.append(f"{plural(len(errors), 'region')} could not be processed")
+    headline = "FAILED: " + ", ".join(problems)
+    lines = [_failure_line(item) for item in failed] + [_region_error_line(item) for item in errors]
+    title = message_title(job, f"{len(failed) + len(errors)} FAILED")
+    advice = _advice_lines([*failed, *errors])
+    return split_into_messages(title, message_header(result, job, headline, [*extra, *advice], "Failures:"), lines)
+
+
+def _advice_lines(items: list[Mapping[str, Any]]) -> list[str]:
+    """Per distinct error code: what it means and what to do next (the failure list follows)."""
+    codes = Counter(shown(item.get("code"), "Error") for item in items)
+    lines = ["", "What it means and what to do:"] if codes else []
+    for code, count in sorted(codes.items(), key=lambda pair: (-pair[1], pair[0])):
+        meaning, action = advice_for(code)
+        lines.append(f"- **{code}** ({count}): {meaning}. Next: {action}.")
+    return lines

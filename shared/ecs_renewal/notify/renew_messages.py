@@ -1,0 +1,151 @@
+"""renew-batch's messages: what was renewed (for how long), and why nothing was when a limit stopped it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from .markdown import (
+    MAX_MESSAGE_BYTES,
+    Message,
+    by_fields,
+    byte_length,
+    failure_messages,
+    message_header,
+    message_title,
+    plural,
+    shown,
+    split_into_messages,
+    truncate_utf8,
+)
+from .wording import period_phrase, reason_phrase, terms_phrase
+
+
+def _skipped_summary(skipped: list[Mapping[str, Any]]) -> list[str]:
+    if not skipped:
+        return []
+    reasons = Counter(reason_phrase(shown(item.get("reason"), "no reason given")) for item in skipped)
+    ordered = sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0]))
+    return [f"- Skipped: {len(skipped)} ({', '.join(f'{reason}: {count}' for reason, count in ordered)})"]
+
+
+def _renewed_line(item: Mapping[str, Any]) -> str:
+    line = (
+        f"- {shown(item.get('instance_id'))} · {shown(item.get('region'))} · expiry {shown(item.get('expired_time'))}"
+    )
+    if item.get("terms"):
+        line += f" · {terms_phrase(item['terms'])}"
+    if item.get("price") is not None:
+        line += f" · {item['price']:,.2f} {shown(item.get('currency'), '')}".rstrip()
+    if item.get("order_id"):
+        line += f" · order {item['order_id']}"
+    return line
+
+
+def _cost_lines(result: Mapping[str, Any]) -> list[str]:
+    cost = result.get("estimated_cost") or {}
+    if cost.get("amount") is None or not (cost.get("priced") or cost.get("unknown")):
+        return []
+    unknown = f" ({cost['unknown']} with no price available)" if cost.get("unknown") else ""
+    return [f"- Estimated cost: {cost['amount']:,.2f} {shown(cost.get('currency'), '')}{unknown}".rstrip()]
+
+
+def _budget_exceeded_message(result: Mapping[str, Any], budget: Mapping[str, Any]) -> Message:
+    currency = shown(budget.get("currency"), "")
+    amount, limit, unknown = budget.get("amount") or 0, budget.get("max_cost") or 0, budget.get("unknown") or 0
+    reason = (f"estimated {amount:,.2f} {currency} is over the budget of {limit:,.2f} {currency}".replace("  ", " ")
+              if amount > limit else f"{unknown} prices could not be determined, so the cost is unknown")
+    advice = [
+        "",
+        "The budget (max_cost / MAX_COST) is a second safety cap. These instances still expire. To proceed:",
+        "",
+        "1. Renew them by hand in the ECS console, or",
+        "2. raise `max_cost` deliberately for one run, or renew a subset with `instance_ids`.",
+    ]
+    if budget.get("unknown_instances"):
+        advice.append(f"Without a price: {', '.join(map(str, budget['unknown_instances']))}")
+    summary = "NOTHING renewed, over budget" if amount > limit else "NOTHING renewed, cost unknown"
+    return _stopped_message(result, f"Nothing was renewed: {reason}", advice, summary)
+
+
+def _cap_exceeded_message(result: Mapping[str, Any], cap: Mapping[str, Any]) -> Message:
+    candidates, limit = shown(cap.get("candidates"), "?"), shown(cap.get("max_instances"), "?")
+    # Why the cap exists and the three ways forward: whoever reads this has to act before the expiry.
+    advice = [
+        "",
+        "The cap stops a wrong window or region list from renewing (and paying for) a whole fleet at once. "
+        "These instances still expire. To proceed, choose one:",
+        "",
+        "1. Renew them by hand in the ECS console.",
+        f"2. Raise the cap deliberately: run once with `max_instances` >= {candidates} in the event, "
+        "or set MAX_RENEWALS.",
+        "3. Renew a subset: pass `instance_ids` in the event.",
+    ]
+    headline = f"Nothing was renewed: {candidates} instances are due, more than the safety cap of {limit}"
+    return _stopped_message(result, headline, advice, f"NOTHING renewed, {candidates} due > cap {limit}")
+
+
+def _stopped_message(result: Mapping[str, Any], headline: str, advice: list[str], summary: str) -> Message:
+    """One message: why nothing was renewed, the ways forward, then the selected candidates, as many as fit
+    (the operator decides from this list; the run's result has all of them under ``selected``)."""
+    job = "renew-batch"
+    selected = sorted(result.get("selected") or [], key=by_fields("expired_time", "region", "instance_id"))
+    text = message_header(result, job, headline, advice, "Selected, soonest first:" if selected else "")
+    room = MAX_MESSAGE_BYTES - byte_length(text) - 200  # 200: the "and N more" line and the mentions
+    lines: list[str] = []
+    for item in selected:
+        line = _candidate_line(item)
+        if byte_length(line) + 1 > room:
+            lines.append(f"- … and {len(selected) - len(lines)} more (the run's result lists them all)")
+            break
+        lines.append(line)
+        room -= byte_length(line) + 1
+    if lines:
+        text += "\n\n" + "\n".join(lines)
+    return Message(title=message_title(job, summary), text=truncate_utf8(text, MAX_MESSAGE_BYTES))
+
+
+def _candidate_line(item: Mapping[str, Any]) -> str:
+    price = item.get("price")
+    cost = f"{price:,.2f} {shown(item.get('currency'), '')}".rstrip() if price is not None else "price not asked"
+    return (f"- {shown(item.get('instance_id'))} · {shown(item.get('region'))} · expiry "
+            f"{shown(item.get('expired_time'))} · {terms_phrase(item.get('terms'))} · {cost}")
+
+
+def _length(result: Mapping[str, Any]) -> str:
+    """" for 1 month": the run's period (each line says an instance's own terms when its tags chose them)."""
+    period, unit = result.get("period"), result.get("period_unit")
+    if isinstance(period, Mapping):  # the contract's shape, as renew-batch writes it: {"period": 1, "unit": "Month"}
+        period, unit = period.get("period"), period.get("unit")
+    return f" for {period_phrase(period, unit)}" if period and unit else ""
+
+
+def renew_messages(result: Mapping[str, Any]) -> list[Message]:
+    job = "renew-batch"
+    renewed = sorted(result.get("renewed") or [], key=by_fields("expired_time", "region", "instance_id"))
+    skipped = list(result.get("skipped") or [])
+    cap = result.get("cap_exceeded")
+    dry_run = bool(result.get("dry_run"))
+    messages = []
+    budget = result.get("budget_exceeded")
+    if cap:
+        messages.append(_cap_exceeded_message(result, cap))
+    if budget:
+        messages.append(_budget_exceeded_message(result, budget))
+        cap = cap or budget  # the budget message already explains why nothing was renewed
+    # Skipped-only runs still get a message (people want to know why nothing was renewed), except when
+    # the cap message already explains it.
+    if renewed or (skipped and not cap):
+        count = plural(len(renewed), "instance")
+        length = _length(result)
+        if dry_run:
+            headline = f"DRY RUN: would renew {count}{length}"
+            summary = f"DRY RUN, would renew {len(renewed)}"
+        else:
+            headline, summary = f"Renewed {count}{length}", f"renewed {len(renewed)}"
+        heading = ("Would renew:" if dry_run else "Renewed:") if renewed else ""
+        header = message_header(result, job, headline, [*_cost_lines(result), *_skipped_summary(skipped)], heading)
+        messages += split_into_messages(message_title(job, summary), header, [_renewed_line(i) for i in renewed])
+    messages += failure_messages(result, job, "failed to renew")
+    return messages
