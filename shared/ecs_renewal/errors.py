@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .redaction import leaving, redact
 
 
@@ -37,26 +39,23 @@ class CredentialsError(EcsRenewalError):
     """No usable STS credentials. The message says which source was tried and what to set."""
 
 
+class Reply(NamedTuple):
+    """How the server answered the last attempt of a failed call."""
+
+    http_status: int | None = None
+    request_id: str | None = None
+    attempts: int = 1
+
+
 class ApiError(EcsRenewalError):
     """An ECS or STS call failed for good (after the retries the policy allows)."""
 
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        action: str,
-        region: str | None = None,
-        http_status: int | None = None,
-        request_id: str | None = None,
-        attempts: int = 1,
-    ) -> None:
+    def __init__(self, code: str, message: str, *, action: str, region: str | None = None,
+                 reply: Reply | None = None) -> None:
         self.code = code
         # A server or the SDK may quote the request (a URL, a string-to-sign): never keep a secret from it.
         self.message = message = redact(message)
         self.action = action
         self.region = region
-        self.http_status = http_status
-        self.request_id = request_id
-        self.attempts = attempts
+        self.http_status, self.request_id, self.attempts = reply or Reply()
         super().__init__(f"{action} failed in {region or '-'}: {code}: {message}")

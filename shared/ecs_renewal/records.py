@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from .errors import ApiError
@@ -25,7 +25,7 @@ from .logs import redact
 MAX_MESSAGE_CHARS = 300  # an error's text in a result: enough to act on, short enough for a chat line
 
 
-class SkipCode(str, Enum):
+class SkipCode(StrEnum):
     """Why an instance is left alone. The value is stable (logs, tests); the detail says it to a person."""
 
     PAY_AS_YOU_GO = "pay_as_you_go"

@@ -14,7 +14,7 @@ import pytest
 
 from ecs_renewal import logs
 from ecs_renewal.notify import dingtalk
-from ecs_renewal.notify.dingtalk import MAX_MESSAGE_BYTES, SENDS_PER_MINUTE, DingTalkNotifier, sign
+from ecs_renewal.notify.dingtalk import MAX_MESSAGE_BYTES, SENDS_PER_MINUTE, Delivery, DingTalkNotifier, sign
 from ecs_renewal.notify.messages import Message
 
 ACCESS_TOKEN = "tok0123456789abcdefSECRETTOKEN"
@@ -88,11 +88,9 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_notifier(robot, log_stream, sleeps, **kwargs) -> DingTalkNotifier:
-    kwargs.setdefault("secret", SIGNING_SECRET)
-    return DingTalkNotifier(
-        robot.webhook, logger=logs.JsonLogger(log_stream), sleep=sleeps.append, timeout=2.0, **kwargs
-    )
+def make_notifier(robot, log_stream, sleeps, *, secret=SIGNING_SECRET, **knobs) -> DingTalkNotifier:
+    return DingTalkNotifier(robot.webhook, secret, logger=logs.JsonLogger(log_stream),
+                            delivery=Delivery(sleep=sleeps.append, timeout=knobs.pop("timeout", 2.0), **knobs))
 
 
 def log_records(stream: io.StringIO) -> list[dict]:
@@ -218,7 +216,8 @@ def test_client_errors_and_non_json_are_not_retried(robot, log_stream, sleeps):
 
 def test_timeout_returns_false(robot, log_stream, sleeps):
     notifier = DingTalkNotifier(
-        robot.webhook, logger=logs.JsonLogger(log_stream), sleep=sleeps.append, timeout=0.2, max_attempts=1
+        robot.webhook, logger=logs.JsonLogger(log_stream), delivery=Delivery(sleep=sleeps.append, timeout=0.2,
+                                                                             max_attempts=1)
     )
     robot.reply(delay=0.5)
 
@@ -231,8 +230,7 @@ def test_network_errors_are_retried(mocker, log_stream, sleeps):
     notifier = DingTalkNotifier(
         f"https://oapi.dingtalk.com/robot/send?access_token={ACCESS_TOKEN}",
         logger=logs.JsonLogger(log_stream),
-        sleep=sleeps.append,
-        max_attempts=3,
+        delivery=Delivery(sleep=sleeps.append, max_attempts=3),
     )
 
     assert notifier.send_markdown("ECS renewal", "ECS renewal") is False
@@ -244,7 +242,7 @@ def test_unreachable_robot_returns_false(log_stream, sleeps):
     server = RobotServer()
     webhook = server.webhook
     server.server_close()  # nothing listens on that port any more: connection refused
-    notifier = DingTalkNotifier(webhook, logger=logs.JsonLogger(log_stream), sleep=sleeps.append)
+    notifier = DingTalkNotifier(webhook, logger=logs.JsonLogger(log_stream), delivery=Delivery(sleep=sleeps.append))
 
     assert notifier.send_markdown("ECS renewal", "ECS renewal") is False
 
@@ -254,7 +252,7 @@ def test_send_never_raises(mocker, log_stream, sleeps):
     notifier = DingTalkNotifier(
         f"https://oapi.dingtalk.com/robot/send?access_token={ACCESS_TOKEN}",
         logger=logs.JsonLogger(log_stream),
-        sleep=sleeps.append,
+        delivery=Delivery(sleep=sleeps.append),
     )
 
     assert notifier.send_markdown("ECS renewal", "ECS renewal") is False
@@ -305,7 +303,8 @@ def test_secrets_never_reach_the_logs(robot, sleeps, mocker):
     stream = io.StringIO()
     logs.set_stream(stream)  # also catch anything that would go through the root logger
     try:
-        notifier = DingTalkNotifier(robot.webhook, SIGNING_SECRET, sleep=sleeps.append, max_attempts=2)
+        delivery = Delivery(sleep=sleeps.append, max_attempts=2)
+        notifier = DingTalkNotifier(robot.webhook, SIGNING_SECRET, delivery=delivery)
         robot.reply(body={"errcode": 310000, "errmsg": "sign not match"})
         robot.reply(500)
         robot.reply(500)

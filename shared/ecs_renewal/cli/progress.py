@@ -25,30 +25,43 @@ def _started(r: Mapping[str, Any]) -> str:
     return f"{r.get('job')}{mode}: {len(regions)} region(s): {', '.join(regions)} ..."
 
 
+class _Fields(dict):
+    """A log record for ``str.format_map``: a field the record lacks shows as None, as ``r.get`` would."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+# The events a person follows, as templates over the record's fields ...
+TEMPLATES: dict[str, str] = {
+    "role_assumed": "  assumed role {role_arn}",
+    "region_scanned": "  {region}: {expiring} expiring",
+    "region_audited": "  {region}: {instances} prepaid, {drift} drifting",
+    "region_failed": "  {region}: FAILED {code}: {message}",
+    "credentials_expired": "  credentials expired: reading them again",
+    "would_renew": "  would renew {instance_id} ({region})",
+    "renewed": "  renewed {instance_id} ({region}): order {order_id}",
+    "renew_failed": "  FAILED to renew {instance_id}: {code}",
+    "fixed": "  {region}: auto-renew set on {instances} instance(s)",
+    "fix_failed": "  {region}: FAILED to set auto-renew: {code}",
+    "cap_exceeded": "  safety cap: {candidates} selected > max_instances {max_instances}: renewing nothing",
+    "alert_failed": "  DingTalk alert failed: {error}",
+}
+# ... and the few that compute something.
 DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "job_started": _started,
-    "role_assumed": lambda r: f"  assumed role {r.get('role_arn')}",
-    "region_scanned": lambda r: f"  {r.get('region')}: {r.get('expiring')} expiring",
-    "region_audited": lambda r: f"  {r.get('region')}: {r.get('instances')} prepaid, {r.get('drift')} drifting",
-    "region_failed": lambda r: f"  {r.get('region')}: FAILED {r.get('code')}: {r.get('message')}",
     "api_retry": lambda r: f"  retrying {r.get('action')} in {r.get('region')} ({r.get('code')}), "
                            f"attempt {(r.get('attempt') or 0) + 1}",
-    "credentials_expired": lambda r: "  credentials expired: reading them again",
-    "would_renew": lambda r: f"  would renew {r.get('instance_id')} ({r.get('region')})",
-    "renewed": lambda r: f"  renewed {r.get('instance_id')} ({r.get('region')}): order {r.get('order_id')}",
-    "renew_failed": lambda r: f"  FAILED to renew {r.get('instance_id')}: {r.get('code')}",
-    "fixed": lambda r: f"  {r.get('region')}: auto-renew set on {r.get('instances')} instance(s)",
-    "fix_failed": lambda r: f"  {r.get('region')}: FAILED to set auto-renew: {r.get('code')}",
-    "cap_exceeded": lambda r: f"  safety cap: {r.get('candidates')} selected > max_instances "
-                              f"{r.get('max_instances')}: renewing nothing",
-    "alert_failed": lambda r: f"  DingTalk alert failed: {r.get('error')}",
     "job_finished": lambda r: f"done in {(r.get('duration_ms') or 0) / 1000:.1f} s",
 }
 
 
 def describe(record: Mapping[str, Any]) -> str | None:
     """The progress line for one log record, or None when a person need not see it."""
-    render = DESCRIBE.get(str(record.get("event")))
+    event = str(record.get("event"))
+    if event in TEMPLATES:
+        return TEMPLATES[event].format_map(_Fields(record))
+    render = DESCRIBE.get(event)
     return render(record) if render else None
 
 

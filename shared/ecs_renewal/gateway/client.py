@@ -23,7 +23,7 @@ from aliyunsdkcore.auth.credentials import AccessKeyCredential, StsTokenCredenti
 from aliyunsdkcore.client import AcsClient
 
 from ..credentials import Credentials
-from ..errors import ApiError
+from ..errors import ApiError, Reply
 from ..logs import JsonLogger, get_logger
 from .ratelimit import RateLimiter
 from .retry import THROTTLING_CODES, TOKEN_EXPIRED_CODES, RetryPolicy
@@ -190,10 +190,8 @@ class Caller:
                 self.limiter.throttled(action, sent_at)
             pause = self.retry.should_retry(attempt, code, status)
             if pause is None:
-                raise ApiError(
-                    code, _one_line(message), action=action, region=region, http_status=status,
-                    request_id=request_id, attempts=attempt + 1,
-                )
+                raise ApiError(code, _one_line(message), action=action, region=region,
+                               reply=Reply(status, request_id, attempt + 1))
             self.log.warning(
                 "api_retry", action=action, region=region, code=code, attempt=attempt + 1,
                 pause_s=round(pause, 3),

@@ -43,7 +43,8 @@ class _Reminders:
     """A scan's rows less those whose (instance, tier) reminder already went out today."""
 
     def __init__(self, result: Any, environ: Mapping[str, str]) -> None:  # a ScanResult
-        from .ledger import NotificationLedger, reminder_key
+        from ..idempotency.keys import reminder_key
+        from ..idempotency.reminders import NotificationLedger
 
         self._ledger = NotificationLedger(environ.get("NOTIFY_STATE_DIR") or None)
         day = result.window.as_dict()["start"][:10] if result.window else ""

@@ -15,29 +15,27 @@ import hmac
 import http.client
 import json
 import random
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import deque
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from ecs_renewal import logs, redaction
-from ecs_renewal.notify.messages import MAX_MESSAGE_BYTES, Message, truncate_utf8
+from ecs_renewal.notify.markdown import MAX_MESSAGE_BYTES, Message, truncate_utf8
+from ecs_renewal.notify.robot_limits import (
+    ERRCODE_RATE_LIMITED,
+    RATE_LIMIT_BLOCK_SECONDS,
+    SENDS_PER_MINUTE,
+    RobotLimits,
+    shared_limits,
+)
 
-__all__ = ["MAX_MESSAGE_BYTES", "DingTalkNotifier", "Message", "sign"]
-
-# DingTalk allows 20 messages per minute per robot and then blocks the robot for 10 minutes. We stay
-# one below, and count every HTTP attempt (a retried message is a second call on DingTalk's side).
-# Other functions sharing the robot are not counted: batch results into few messages per run.
-SENDS_PER_MINUTE = 19
-RATE_WINDOW_SECONDS = 60.0
+__all__ = ["MAX_MESSAGE_BYTES", "SENDS_PER_MINUTE", "Delivery", "DingTalkNotifier", "Message", "sign"]
 
 ERRCODE_OK = 0
-ERRCODE_RATE_LIMITED = 130101  # the robot is blocked for 10 minutes: retrying inside this run is useless
 ERRCODES_RETRYABLE = frozenset({-1})  # "system busy": DingTalk's side, may pass
-RATE_LIMIT_BLOCK_SECONDS = 600.0
 
 _BACKOFF_BASE_SECONDS = 0.5
 _BACKOFF_MAX_SECONDS = 4.0
@@ -50,45 +48,6 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 SEND_ALL_BUDGET_SECONDS = 30.0
 # An undelivered message's text goes to the log (so nothing is lost), cut to this many characters.
 _LOGGED_TEXT_CHARS = 4000
-
-
-class _Budget:
-    """Sends in the last minute and a DingTalk block, for one robot. Thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sends: deque[float] = deque()
-        self._blocked_until = 0.0
-
-    def problem(self, now: float) -> str | None:
-        with self._lock:
-            if now < self._blocked_until:
-                return f"robot rate limited by DingTalk (errcode {ERRCODE_RATE_LIMITED}) for 10 minutes"
-            while self._sends and now - self._sends[0] >= RATE_WINDOW_SECONDS:
-                self._sends.popleft()
-            if len(self._sends) >= SENDS_PER_MINUTE:
-                return f"over {SENDS_PER_MINUTE} messages in the last minute"
-            return None
-
-    def record(self, now: float) -> None:
-        with self._lock:
-            self._sends.append(now)
-
-    def block(self, until: float) -> None:
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, until)
-
-
-# Per robot, for the whole process: Function Compute runs invocations one after another in a warm instance
-# (a replayed invocation, the next night's run); together they must stay under the robot's limit too.
-_SHARED_BUDGETS: dict[str, _Budget] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def _shared_budget(webhook: str) -> _Budget:
-    key = hashlib.sha256(webhook.encode("utf-8")).hexdigest()  # never keep the token itself as a key
-    with _SHARED_LOCK:
-        return _SHARED_BUDGETS.setdefault(key, _Budget())
 
 
 def sign(secret: str, timestamp_ms: int) -> str:
@@ -107,6 +66,18 @@ class _Outcome:
         self.fields = fields
 
 
+class Delivery(NamedTuple):
+    """How hard a notifier tries: one attempt's timeout (default DEFAULT_TIMEOUT_SECONDS), attempts per
+    message, the whole run's alert time (default SEND_ALL_BUDGET_SECONDS); the clock and the sleep (a test
+    fakes them)."""
+
+    timeout: float | None = None
+    max_attempts: int = 3
+    budget_seconds: float | None = None
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+
+
 class DingTalkNotifier:
     """Sends markdown messages to one DingTalk robot; disabled (every send a no-op) without a webhook."""
 
@@ -115,16 +86,13 @@ class DingTalkNotifier:
         webhook: str | None,
         secret: str | None = None,
         *,
-        timeout: float | None = None,
         logger: logs.JsonLogger | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-        max_attempts: int = 3,
-        budget_seconds: float | None = None,
+        delivery: Delivery | None = None,
         shared_budget: bool = False,
     ) -> None:
         """``shared_budget``: count this robot's sends across every notifier of the process (what the
         functions use; a test's fake clock wants its own)."""
+        delivery = delivery or Delivery()
         webhook = (webhook or "").strip()
         secret = (secret or "").strip() or None
         # First thing: from here on no log line can leak them, whatever goes wrong below.
@@ -136,13 +104,14 @@ class DingTalkNotifier:
         self._log = (logger or logs.get_logger()).bind(component="dingtalk")
         self._webhook = webhook
         self._secret = secret
-        self._timeout = DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout
-        self._budget_seconds = SEND_ALL_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+        # The module's defaults are read now, not when Delivery was defined: a test may lower them.
+        self._timeout = DEFAULT_TIMEOUT_SECONDS if delivery.timeout is None else delivery.timeout
+        self._budget_seconds = SEND_ALL_BUDGET_SECONDS if delivery.budget_seconds is None else delivery.budget_seconds
         self._send_deadline: float | None = None  # time.monotonic() after which send_all stops
-        self._clock = clock
-        self._sleep = sleep
-        self._max_attempts = max(1, max_attempts)
-        self._budget = _shared_budget(webhook) if shared_budget and webhook else _Budget()
+        self._clock = delivery.clock
+        self._sleep = delivery.sleep
+        self._max_attempts = max(1, delivery.max_attempts)
+        self._budget = shared_limits(webhook) if shared_budget and webhook else RobotLimits()
         self._off_logged = False
 
         parts = urllib.parse.urlsplit(webhook)

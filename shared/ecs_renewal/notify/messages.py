@@ -15,25 +15,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from .markdown import (
-    ELLIPSIS,
     KEYWORD,
     MAX_MESSAGE_BYTES,
     Message,
     by_fields,
-    byte_length,
     failure_messages,
     message_header,
     message_title,
     plural,
     shown,
     split_into_messages,
-    truncate_utf8,
 )
 from .renew_messages import renew_messages
 from .wording import auto_renew_phrase, instance_status_phrase
 
-__all__ = ["ELLIPSIS", "KEYWORD", "MAX_MESSAGE_BYTES", "Message", "byte_length", "messages_for_result",
-           "split_into_messages", "truncate_utf8"]
+__all__ = ["KEYWORD", "MAX_MESSAGE_BYTES", "Message", "messages_for_result", "split_into_messages"]
 
 
 def _scan_messages(result: Mapping[str, Any]) -> list[Message]:

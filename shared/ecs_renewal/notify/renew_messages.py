@@ -6,38 +6,25 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from .markdown import (
-    MAX_MESSAGE_BYTES,
-    Message,
-    by_fields,
-    byte_length,
-    failure_messages,
-    message_header,
-    message_title,
-    plural,
-    shown,
-    split_into_messages,
-    truncate_utf8,
-)
+from . import markdown as md
 from .wording import period_phrase, reason_phrase, terms_phrase
 
 
 def _skipped_summary(skipped: list[Mapping[str, Any]]) -> list[str]:
     if not skipped:
         return []
-    reasons = Counter(reason_phrase(shown(item.get("reason"), "no reason given")) for item in skipped)
+    reasons = Counter(reason_phrase(md.shown(item.get("reason"), "no reason given")) for item in skipped)
     ordered = sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0]))
     return [f"- Skipped: {len(skipped)} ({', '.join(f'{reason}: {count}' for reason, count in ordered)})"]
 
 
 def _renewed_line(item: Mapping[str, Any]) -> str:
-    line = (
-        f"- {shown(item.get('instance_id'))} · {shown(item.get('region'))} · expiry {shown(item.get('expired_time'))}"
-    )
+    line = (f"- {md.shown(item.get('instance_id'))} · {md.shown(item.get('region'))} · "
+            f"expiry {md.shown(item.get('expired_time'))}")
     if item.get("terms"):
         line += f" · {terms_phrase(item['terms'])}"
     if item.get("price") is not None:
-        line += f" · {item['price']:,.2f} {shown(item.get('currency'), '')}".rstrip()
+        line += f" · {item['price']:,.2f} {md.shown(item.get('currency'), '')}".rstrip()
     if item.get("order_id"):
         line += f" · order {item['order_id']}"
     return line
@@ -48,11 +35,11 @@ def _cost_lines(result: Mapping[str, Any]) -> list[str]:
     if cost.get("amount") is None or not (cost.get("priced") or cost.get("unknown")):
         return []
     unknown = f" ({cost['unknown']} with no price available)" if cost.get("unknown") else ""
-    return [f"- Estimated cost: {cost['amount']:,.2f} {shown(cost.get('currency'), '')}{unknown}".rstrip()]
+    return [f"- Estimated cost: {cost['amount']:,.2f} {md.shown(cost.get('currency'), '')}{unknown}".rstrip()]
 
 
-def _budget_exceeded_message(result: Mapping[str, Any], budget: Mapping[str, Any]) -> Message:
-    currency = shown(budget.get("currency"), "")
+def _budget_exceeded_message(result: Mapping[str, Any], budget: Mapping[str, Any]) -> md.Message:
+    currency = md.shown(budget.get("currency"), "")
     amount, limit, unknown = budget.get("amount") or 0, budget.get("max_cost") or 0, budget.get("unknown") or 0
     reason = (f"estimated {amount:,.2f} {currency} is over the budget of {limit:,.2f} {currency}".replace("  ", " ")
               if amount > limit else f"{unknown} prices could not be determined, so the cost is unknown")
@@ -69,8 +56,8 @@ def _budget_exceeded_message(result: Mapping[str, Any], budget: Mapping[str, Any
     return _stopped_message(result, f"Nothing was renewed: {reason}", advice, summary)
 
 
-def _cap_exceeded_message(result: Mapping[str, Any], cap: Mapping[str, Any]) -> Message:
-    candidates, limit = shown(cap.get("candidates"), "?"), shown(cap.get("max_instances"), "?")
+def _cap_exceeded_message(result: Mapping[str, Any], cap: Mapping[str, Any]) -> md.Message:
+    candidates, limit = md.shown(cap.get("candidates"), "?"), md.shown(cap.get("max_instances"), "?")
     # Why the cap exists and the three ways forward: whoever reads this has to act before the expiry.
     advice = [
         "",
@@ -86,31 +73,31 @@ def _cap_exceeded_message(result: Mapping[str, Any], cap: Mapping[str, Any]) -> 
     return _stopped_message(result, headline, advice, f"NOTHING renewed, {candidates} due > cap {limit}")
 
 
-def _stopped_message(result: Mapping[str, Any], headline: str, advice: list[str], summary: str) -> Message:
+def _stopped_message(result: Mapping[str, Any], headline: str, advice: list[str], summary: str) -> md.Message:
     """One message: why nothing was renewed, the ways forward, then the selected candidates, as many as fit
     (the operator decides from this list; the run's result has all of them under ``selected``)."""
     job = "renew-batch"
-    selected = sorted(result.get("selected") or [], key=by_fields("expired_time", "region", "instance_id"))
-    text = message_header(result, job, headline, advice, "Selected, soonest first:" if selected else "")
-    room = MAX_MESSAGE_BYTES - byte_length(text) - 200  # 200: the "and N more" line and the mentions
+    selected = sorted(result.get("selected") or [], key=md.by_fields("expired_time", "region", "instance_id"))
+    text = md.message_header(result, job, headline, advice, "Selected, soonest first:" if selected else "")
+    room = md.MAX_MESSAGE_BYTES - md.byte_length(text) - 200  # 200: the "and N more" line and the mentions
     lines: list[str] = []
     for item in selected:
         line = _candidate_line(item)
-        if byte_length(line) + 1 > room:
+        if md.byte_length(line) + 1 > room:
             lines.append(f"- … and {len(selected) - len(lines)} more (the run's result lists them all)")
             break
         lines.append(line)
-        room -= byte_length(line) + 1
+        room -= md.byte_length(line) + 1
     if lines:
         text += "\n\n" + "\n".join(lines)
-    return Message(title=message_title(job, summary), text=truncate_utf8(text, MAX_MESSAGE_BYTES))
+    return md.Message(title=md.message_title(job, summary), text=md.truncate_utf8(text, md.MAX_MESSAGE_BYTES))
 
 
 def _candidate_line(item: Mapping[str, Any]) -> str:
     price = item.get("price")
-    cost = f"{price:,.2f} {shown(item.get('currency'), '')}".rstrip() if price is not None else "price not asked"
-    return (f"- {shown(item.get('instance_id'))} · {shown(item.get('region'))} · expiry "
-            f"{shown(item.get('expired_time'))} · {terms_phrase(item.get('terms'))} · {cost}")
+    cost = f"{price:,.2f} {md.shown(item.get('currency'), '')}".rstrip() if price is not None else "price not asked"
+    return (f"- {md.shown(item.get('instance_id'))} · {md.shown(item.get('region'))} · expiry "
+            f"{md.shown(item.get('expired_time'))} · {terms_phrase(item.get('terms'))} · {cost}")
 
 
 def _length(result: Mapping[str, Any]) -> str:
@@ -121,9 +108,9 @@ def _length(result: Mapping[str, Any]) -> str:
     return f" for {period_phrase(period, unit)}" if period and unit else ""
 
 
-def renew_messages(result: Mapping[str, Any]) -> list[Message]:
+def renew_messages(result: Mapping[str, Any]) -> list[md.Message]:
     job = "renew-batch"
-    renewed = sorted(result.get("renewed") or [], key=by_fields("expired_time", "region", "instance_id"))
+    renewed = sorted(result.get("renewed") or [], key=md.by_fields("expired_time", "region", "instance_id"))
     skipped = list(result.get("skipped") or [])
     cap = result.get("cap_exceeded")
     dry_run = bool(result.get("dry_run"))
@@ -137,7 +124,7 @@ def renew_messages(result: Mapping[str, Any]) -> list[Message]:
     # Skipped-only runs still get a message (people want to know why nothing was renewed), except when
     # the cap message already explains it.
     if renewed or (skipped and not cap):
-        count = plural(len(renewed), "instance")
+        count = md.plural(len(renewed), "instance")
         length = _length(result)
         if dry_run:
             headline = f"DRY RUN: would renew {count}{length}"
@@ -145,7 +132,7 @@ def renew_messages(result: Mapping[str, Any]) -> list[Message]:
         else:
             headline, summary = f"Renewed {count}{length}", f"renewed {len(renewed)}"
         heading = ("Would renew:" if dry_run else "Renewed:") if renewed else ""
-        header = message_header(result, job, headline, [*_cost_lines(result), *_skipped_summary(skipped)], heading)
-        messages += split_into_messages(message_title(job, summary), header, [_renewed_line(i) for i in renewed])
-    messages += failure_messages(result, job, "failed to renew")
+        header = md.message_header(result, job, headline, [*_cost_lines(result), *_skipped_summary(skipped)], heading)
+        messages += md.split_into_messages(md.message_title(job, summary), header, [_renewed_line(i) for i in renewed])
+    messages += md.failure_messages(result, job, "failed to renew")
     return messages
