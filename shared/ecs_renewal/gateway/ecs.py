@@ -16,12 +16,18 @@ from .client import Caller
 from .models import AutoRenewAttribute, Instance, RenewalPrice
 from .paging import MAX_IDS_PER_CALL, PAGE_SIZE, ListSpec, chunks, pages, request_class
 
-INSTANCES = ListSpec("DescribeInstances", ("Instances", "Instance"), "next_token", "MaxResults", PAGE_SIZE,
-                     "InstanceIds", "json_array")
-AUTO_RENEW_ATTRIBUTES = ListSpec("DescribeInstanceAutoRenewAttribute",
-                                 ("InstanceRenewAttributes", "InstanceRenewAttribute"), "page_number", "PageSize",
-                                 str(PAGE_SIZE), "InstanceId", "comma_list")
-SET_AUTO_RENEW = ListSpec("ModifyInstanceAutoRenewAttribute", ("", ""), ids_param="InstanceId")
+# The SDK request modules, by full path: imported on first use, so each handler loads only the ones it calls.
+INSTANCES = ListSpec(
+    "aliyunsdkecs.request.v20140526.DescribeInstancesRequest", ("Instances", "Instance"), "next_token",
+    "MaxResults", PAGE_SIZE, "InstanceIds", "json_array")
+AUTO_RENEW_ATTRIBUTES = ListSpec(
+    "aliyunsdkecs.request.v20140526.DescribeInstanceAutoRenewAttributeRequest",
+    ("InstanceRenewAttributes", "InstanceRenewAttribute"), "page_number", "PageSize", str(PAGE_SIZE), "InstanceId",
+    "comma_list")
+SET_AUTO_RENEW = ListSpec(
+    "aliyunsdkecs.request.v20140526.ModifyInstanceAutoRenewAttributeRequest", ("", ""), ids_param="InstanceId")
+RENEW_INSTANCE = "aliyunsdkecs.request.v20140526.RenewInstanceRequest"
+DESCRIBE_RENEWAL_PRICE = "aliyunsdkecs.request.v20140526.DescribeRenewalPriceRequest"
 
 __all__ = ["MAX_IDS_PER_CALL", "PAGE_SIZE", "EcsGateway", "chunks"]
 
@@ -64,7 +70,7 @@ class EcsGateway:
         expected_renew_day: int | None = None,
     ) -> RenewalPrice:
         """What renewing this instance would cost (``TradePrice``: after discounts). Read-only, costs nothing."""
-        request = request_class("DescribeRenewalPrice")()
+        request = request_class(DESCRIBE_RENEWAL_PRICE)()
         request.set_ResourceId(instance_id)
         request.set_ResourceType("instance")
         if expected_renew_day is not None:
@@ -92,7 +98,7 @@ class EcsGateway:
         Either ``period``/``period_unit`` or ``expected_renew_day`` (the account's unified expiry day):
         the API refuses both at once.
         """
-        request = request_class("RenewInstance")()
+        request = request_class(RENEW_INSTANCE)()
         request.set_InstanceId(instance_id)
         if expected_renew_day is not None:
             request.set_ExpectedRenewDay(expected_renew_day)

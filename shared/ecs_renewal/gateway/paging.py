@@ -35,7 +35,7 @@ def encode_ids(ids: Sequence[str], how: IdFormat) -> str:
 class ListSpec(NamedTuple):  # immutable; cheaper to define at a cold start than a dataclass
     """How one action lists: its request class, paging, where its rows are, how it takes ids."""
 
-    request: str  # the SDK request class's module, imported on the first call: a handler loads only its own
+    request: str  # the SDK request module's full path, imported on the first call: a handler loads only its own
     rows: tuple[str, str]  # body[rows[0]][rows[1]] is the page's list
     paging: Paging = "none"
     page_size_param: str = ""
@@ -56,10 +56,11 @@ class ListSpec(NamedTuple):  # immutable; cheaper to define at a cold start than
         return (body.get(self.rows[0]) or {}).get(self.rows[1], [])
 
 
-def request_class(action: str) -> Any:
-    """The SDK's request class for an ECS action (``aliyunsdkecs``, API version 2014-05-26)."""
-    module = importlib.import_module(f"aliyunsdkecs.request.v20140526.{action}Request")
-    return getattr(module, f"{action}Request")
+def request_class(module: str) -> Any:
+    """The SDK's request class from its module's full path (``aliyunsdkecs.request.<version>.<Action>Request``):
+    written out in full, so that ``scripts/package.py`` finds every action the code calls (the RAM policy
+    and the package's pruned request modules are derived from that text)."""
+    return getattr(importlib.import_module(module), module.rpartition(".")[2])
 
 
 def chunks(items: Sequence[str], size: int = MAX_IDS_PER_CALL) -> Iterator[list[str]]:
