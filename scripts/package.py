@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "shared" / "ecs_renewal"
 REQUIREMENTS = ROOT / "requirements.txt"
-FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew")
+FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew", "approve-renewal")
 
 # Must match s.yaml's runtime (tests/deploy checks that they agree).
 TARGET_PYTHON = "3.12"
@@ -65,10 +65,15 @@ NOT_VENDORED: dict[str, str] = {}
 # Pure-Python requirements published only as source: built into a wheel here first (no compiler
 # involved), so the target install can stay --only-binary. aliyun-fc2: the fan-out coordinator's
 # async invocations (imported only when a run fans out).
-SOURCE_ONLY = ("aliyun-fc2",)
+SOURCE_ONLY = ("aliyun-fc2", "oss2")
+# Installed into the layer without their declared dependencies (name → why); what they import is pinned
+# in requirements.txt beside them. oss2 declares crcmod (source only, a C extension) but never imports it.
+NO_DEPS = {"oss2": "declares crcmod, which it never imports (oss2 carries its own CRC-64 code)"}
 # Parts of the core package that exist for operators, not for Function Compute.
 CORE_EXCLUDED = ("cli", "__main__.py")
 ALWAYS_EXCLUDED = ("__pycache__", "*.pyc")
+# In the layer only: a dependency's own test suite and type stubs (pycryptodome ships 1.8 MB of SelfTest).
+LAYER_EXCLUDED = ("SelfTest", "*.pyi")
 # At the top of the dependency folder only: pip's console scripts (bin/) and the cache's stamp.
 DEPS_TOP_EXCLUDED = ("bin", ".stamp")
 
@@ -170,17 +175,22 @@ def vendor(
     if source_only:
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
                         "--wheel-dir", str(wheelhouse), *source_only], check=True)
-    command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-        "--only-binary=:all:", "--target", str(staging), *requirements,
-    ]
-    if source_only:
-        command += ["--find-links", str(wheelhouse)]
-    if python_version or platform:
-        command += ["--implementation", "cp", "--python-version", python_version or TARGET_PYTHON,
-                    "--platform", platform or TARGET_PLATFORM]
+    no_deps = [r for r in requirements if _normalise(re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0])
+               in {_normalise(n) for n in NO_DEPS}]
     log(f"vendoring {', '.join(requirements)} for {target_tag(python_version)} {platform or 'native'} ...")
-    subprocess.run(command, check=True)
+    for group, extra in (([r for r in requirements if r not in no_deps], []), (no_deps, ["--no-deps"])):
+        if not group:
+            continue
+        command = [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+            "--only-binary=:all:", "--target", str(staging), *extra, *group,
+        ]
+        if source_only:
+            command += ["--find-links", str(wheelhouse)]
+        if python_version or platform:
+            command += ["--implementation", "cp", "--python-version", python_version or TARGET_PYTHON,
+                        "--platform", platform or TARGET_PLATFORM]
+        subprocess.run(command, check=True)
     (staging / ".stamp").write_text(key)
     # Replace the cache only once the install succeeded: an interrupted build never leaves half a cache.
     shutil.rmtree(cache, ignore_errors=True)
@@ -236,7 +246,7 @@ def build_layer(out: Path, deps: Path, *, requests_used: dict[str, set[str]]) ->
     """The dependencies under python/, unpacked and zipped: shipped once for the three functions."""
     folder = out / LAYER_FOLDER
     shutil.rmtree(folder, ignore_errors=True)
-    shutil.copytree(deps, folder / LAYER_PYTHON, ignore=_ignore(ALWAYS_EXCLUDED, top=deps,
+    shutil.copytree(deps, folder / LAYER_PYTHON, ignore=_ignore((*ALWAYS_EXCLUDED, *LAYER_EXCLUDED), top=deps,
                                                                  top_excluded=DEPS_TOP_EXCLUDED,
                                                                  keep_requests=requests_used))
     return Layer(folder, write_zip(folder, out / f"{LAYER_NAME}.zip"))

@@ -15,7 +15,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 CONTRACT = ROOT / "docs" / "contract.md"
-FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew")
+FUNCTIONS = ("scan-expiring", "renew-batch", "audit-autorenew")  # the nightly jobs (a timer each)
+APPROVE_FUNCTION = "approve-renewal"  # the fourth: an HTTP trigger, no timer
+ALL_FUNCTIONS = (*FUNCTIONS, APPROVE_FUNCTION)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -21,7 +21,8 @@ from tests.deploy.serverless_yaml import render
 
 RAM = ROOT / "ram"
 POLICY_FILES = ("function-role-policy.json", "function-role-assume-policy.json", "target-account-role-policy.json",
-                "fc-trust-policy.json", "target-account-trust-policy.json", "function-role-fanout-policy.json")
+                "fc-trust-policy.json", "target-account-trust-policy.json", "function-role-fanout-policy.json",
+                "function-role-oss-policy.json")
 ROLE_ARN = re.compile(r"^acs:ram::(\d+|[A-Z_]+_ACCOUNT_ID):role/[\w.@-]+$")
 INSTANCE_RESOURCE = re.compile(r"^acs:ecs:[a-z0-9*-]+:[0-9*]+:instance/\*$")
 
@@ -108,8 +109,20 @@ def test_the_reading_of_the_code_follows_lazy_imports_and_module_imports(tmp_pat
     assert package.api_actions(tmp_path) == {"ecs:DescribeRegions", "ecs:StopInstance"}
 
 
-def test_fan_out_may_invoke_only_the_three_functions(s_yaml: dict[str, Any]) -> None:
+def test_fan_out_may_invoke_only_the_three_nightly_functions(s_yaml: dict[str, Any]) -> None:
     (statement,) = load("function-role-fanout-policy.json")["Statement"]
     assert as_list(statement["Action"]) == ["fc:InvokeFunction"]
-    names = sorted(resource["props"]["functionName"] for resource in s_yaml["resources"].values())
+    names = sorted(resource["props"]["functionName"] for resource in s_yaml["resources"].values()
+                   if any(t["triggerType"] == "timer" for t in resource["props"].get("triggers", [])))
+    assert len(names) == 3  # approve-renewal never fans out: it is not invoked by the coordinator
     assert sorted(r.rsplit("/", 1)[1] for r in as_list(statement["Resource"])) == names
+
+
+def test_the_store_may_read_and_write_objects_of_its_bucket_only() -> None:
+    """OssStore calls PutObject (also with x-oss-forbid-overwrite) and GetObject (also through a signed URL,
+    which is authorised as the signer's GetObject): nothing else, on the one bucket's objects."""
+    (statement,) = load("function-role-oss-policy.json")["Statement"]
+    assert sorted(as_list(statement["Action"])) == ["oss:GetObject", "oss:PutObject"]
+    assert as_list(statement["Resource"]) == ["acs:oss:*:*:APPROVAL_BUCKET/*"]
+    source = (ROOT / "shared" / "ecs_renewal" / "approval" / "store.py").read_text(encoding="utf-8")
+    assert set(re.findall(r"self\.bucket\.(\w+)\(", source)) == {"get_object", "put_object", "sign_url"}

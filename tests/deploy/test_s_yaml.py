@@ -19,7 +19,7 @@ import pytest
 from ecs_renewal.runtime import TIMEOUT_MARGIN_SECONDS
 from ecs_renewal.settings import build_settings
 from scripts import package
-from tests.deploy.conftest import CONTRACT, FUNCTIONS, ROOT, SCHEMAS, vendored_file
+from tests.deploy.conftest import ALL_FUNCTIONS, APPROVE_FUNCTION, CONTRACT, FUNCTIONS, ROOT, SCHEMAS, vendored_file
 from tests.deploy.serverless_yaml import UnresolvedVariable, parse_cron, render
 
 NO_USER_ENVIRONMENT: dict[str, str] = {}  # every ${env()} must have a default: a fresh machine deploys
@@ -60,15 +60,15 @@ def contract_environment_names() -> set[str]:
 # --- structure and schema ------------------------------------------------------------------------------
 
 
-def test_three_fc3_functions_named_like_their_resources(s_yaml: dict[str, Any]) -> None:
+def test_four_fc3_functions_named_like_their_resources(s_yaml: dict[str, Any]) -> None:
     assert str(s_yaml["edition"]) == "3.0.0"
-    assert tuple(s_yaml["resources"]) == FUNCTIONS
+    assert tuple(s_yaml["resources"]) == ALL_FUNCTIONS
     for name, resource in s_yaml["resources"].items():
         assert resource["component"] == "fc3"
         assert resource["props"]["functionName"] == name
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
 def test_props_validate_against_the_fc3_schema(rendered: dict[str, Any], schema: dict[str, Any], function: str) -> None:
     errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(props_of(rendered, function)), key=str)
     assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path)) or '(props)'}: {e.message}" for e in errors)
@@ -90,7 +90,7 @@ def test_every_variable_renders_on_a_fresh_machine(s_yaml: dict[str, Any]) -> No
 
 def test_user_settings_come_from_the_environment(s_yaml: dict[str, Any]) -> None:
     mine = render(s_yaml, {"REGIONS": "cn-beijing", "DRY_RUN": "false", "ECS_RENEWAL_ROLE": "my-role"}, CONFIG)
-    for function in FUNCTIONS:
+    for function in ALL_FUNCTIONS:
         props = props_of(mine, function)
         assert props["environmentVariables"]["REGIONS"] == "cn-beijing"
         assert props["environmentVariables"]["DRY_RUN"] == "false"
@@ -101,7 +101,7 @@ def test_user_settings_come_from_the_environment(s_yaml: dict[str, Any]) -> None
 # --- code and runtime ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
 def test_handler_resolves_to_the_packaged_entry_point(rendered: dict[str, Any], function: str) -> None:
     props = props_of(rendered, function)
     module, _, name = props["handler"].partition(".")
@@ -114,13 +114,13 @@ def test_handler_resolves_to_the_packaged_entry_point(rendered: dict[str, Any], 
 
 
 def test_runtime_is_the_python_the_packages_are_built_for(rendered: dict[str, Any]) -> None:
-    runtimes = {props_of(rendered, f)["runtime"] for f in FUNCTIONS}
+    runtimes = {props_of(rendered, f)["runtime"] for f in ALL_FUNCTIONS}
     assert runtimes == {f"python{package.TARGET_PYTHON}"}
     major, minor = map(int, package.TARGET_PYTHON.split("."))
     assert (major, minor) >= (3, 10), "the code needs Python 3.10+"
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
 def test_sizing_and_logging_are_explicit(s_yaml: dict[str, Any], function: str) -> None:
     props = props_of(s_yaml, function)
     assert isinstance(props["memorySize"], int) and isinstance(props["timeout"], int)
@@ -134,7 +134,7 @@ def test_sizing_and_logging_are_explicit(s_yaml: dict[str, Any], function: str) 
 # --- environment ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
 def test_environment_names_every_setting_of_the_contract(rendered: dict[str, Any], function: str) -> None:
     environment = props_of(rendered, function)["environmentVariables"]
     assert contract_environment_names() <= set(environment), "a setting of docs/contract.md is not configurable"
@@ -152,6 +152,29 @@ def test_default_environment_is_a_valid_dry_run(rendered: dict[str, Any], functi
     settings = build_settings(function, b"", environment)
     assert settings.dry_run is True, "dry run must be the default until an operator turns it off"
     assert settings.ecs_endpoint is None and settings.sts_endpoint is None  # the real, HTTPS endpoints
+
+
+# --- the approval function's HTTP trigger --------------------------------------------------------------
+
+
+def test_approve_renewal_has_one_http_trigger_and_no_timer(rendered: dict[str, Any], schema: dict[str, Any]) -> None:
+    props = props_of(rendered, APPROVE_FUNCTION)
+    (trigger,) = props["triggers"]
+    assert trigger["triggerType"] == "http"
+    config = trigger["triggerConfig"]
+    # DingTalk's buttons and its robot cannot sign FC's way: the code authenticates every request itself.
+    assert config["authType"] == "anonymous" and set(config["methods"]) == {"GET", "POST"}
+    assert props["asyncInvokeConfig"]["maxAsyncRetryAttempts"] == 0  # synchronous: never replayed
+    broken = {**props, "triggers": [{**trigger, "triggerType": "https"}]}
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(broken)), "the schema accepted triggerType 'https'"
+
+
+def test_approval_settings_reach_every_function(rendered: dict[str, Any]) -> None:
+    for function in ALL_FUNCTIONS:
+        environment = props_of(rendered, function)["environmentVariables"]
+        assert environment["APPROVAL"] == "off"  # approval is opt-in; dry run stays the default either way
+        assert {"APPROVAL_SECRET", "APPROVAL_TTL", "APPROVAL_URL", "APPROVAL_BUCKET", "OSS_ENDPOINT",
+                "DINGTALK_APP_SECRET", "APPROVERS", "APPROVALS_NEEDED"} <= set(environment)
 
 
 # --- timers --------------------------------------------------------------------------------------------

@@ -175,6 +175,30 @@ ENVIRONMENT_SETTINGS = (
             env="DINGTALK_WEBHOOK", parse=p.env_as_is),
     Setting("dingtalk_secret", "string", "the group robot's signing secret", env="DINGTALK_SECRET",
             parse=p.env_as_is),
+    # Approval (approval/): renew-batch plans and asks the group; approve-renewal applies what was approved.
+    Setting("approval", "`off` or `required`", "`required`: renew-batch only plans, stores the plan and sends an "
+            "Approve/Reject card; `approve-renewal` applies it when approved", env="APPROVAL",
+            parse=p.env_text(p.one_of(("off", "required"))), default="off", jobs=frozenset((RENEW,))),
+    Setting("approval_secret", "secret (16+ bytes)", "signs plans and approval links (HMAC); never a cloud "
+            "credential", env="APPROVAL_SECRET", parse=p.env_as_is, jobs=frozenset((RENEW,))),
+    Setting("approval_ttl", "hours 1..168", "how long a plan (and its links) may be applied", env="APPROVAL_TTL",
+            parse=p.env_int(p.int_in(1, 168)), default=12, jobs=frozenset((RENEW,))),
+    Setting("approval_url", "URL", "approve-renewal's HTTP trigger URL (the card's buttons link there)",
+            env="APPROVAL_URL", parse=p.env_as_is, jobs=frozenset((RENEW,))),
+    Setting("approval_bucket", "OSS bucket name", "where plans, run records, the expiry page and the reminder "
+            "ledger are kept (created by you; ram/README.md)", env="APPROVAL_BUCKET", parse=p.env_as_is,
+            default_text="none: a folder (`APPROVAL_STORE_DIR`)"),
+    Setting("approval_store_dir", "folder", "the store when there is no bucket (command line, tests)",
+            env="APPROVAL_STORE_DIR", parse=p.env_as_is),
+    Setting("oss_endpoint", "base URL", "every OSS call goes here", env="OSS_ENDPOINT", parse=p.env_url,
+            default_text="the functions' region's public endpoint"),
+    Setting("approvers", "comma-separated staff ids", "robot mode: whose `approve <plan id>` counts",
+            env="APPROVERS", parse=p.env_as_is, default_text="none: link mode", jobs=frozenset((RENEW,))),
+    Setting("approvals_needed", "int 1..10", "robot mode: distinct approvers needed (2 = four eyes)",
+            env="APPROVALS_NEEDED", parse=p.env_int(p.int_in(1, 10)), default=1, jobs=frozenset((RENEW,))),
+    Setting("dingtalk_app_secret", "secret", "robot mode: the enterprise-internal robot's AppSecret (checks "
+            "DingTalk's callback signature)", env="DINGTALK_APP_SECRET", parse=p.env_as_is,
+            jobs=frozenset((RENEW,))),
     Setting("accounts_json", "JSON `[{\"account_id\",\"role_arn\",\"name\"}]`", "target accounts (read by "
             "`accounts.py`)", env="ACCOUNTS", parse=p.env_as_is, default_text="the function's own account"),
     Setting("accounts_file", "path", "a JSON file of target accounts shipped with the code", env="ACCOUNTS_FILE",
