@@ -1,4 +1,4 @@
-"""Entry point of the function `approve-renewal` (handler `index.handler`); thin on purpose: see ecs_renewal.approval.http."""
+"""Entry point of the function `approve-renewal` (handler `index.handler`); thin: see ecs_renewal.approval.http."""
 
 try:
     from ecs_renewal.approval.http import handle

@@ -68,6 +68,11 @@ def run_single(run: Invocation, account: Account | None = None) -> JobResult:
     result = importlib.import_module(JOB_MODULES[run.job]).run(ctx)
     result = result.with_meta(account_id=account.account_id if account else None, shard=run.settings.shard,
                               request_id=run.request_id)
+    if getattr(result, "awaiting_approval", False):  # APPROVAL=required: sign, store, send the card
+        from .approval.nightly import propose
+
+        # The bucket is in the functions' own account: their own credentials, not a target role's.
+        result = propose(result, run.settings, run.environ, log, credentials=run.base)
     return run.alerted(result, log)
 
 

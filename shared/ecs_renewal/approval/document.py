@@ -157,8 +157,7 @@ def dumps(plan: Plan, secret: str) -> bytes:
     return json.dumps(signed_document(plan, secret), indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
 
 
-def verify(document: Mapping[str, Any] | bytes, secret: str, *, now: datetime) -> Plan:
-    """The plan, if it is exactly what was signed and still valid; else :class:`PlanRefused` (nothing applies)."""
+def _as_mapping(document: Mapping[str, Any] | bytes) -> Mapping[str, Any]:
     if isinstance(document, bytes | bytearray):
         try:
             document = json.loads(document)
@@ -166,6 +165,12 @@ def verify(document: Mapping[str, Any] | bytes, secret: str, *, now: datetime) -
             raise PlanRefused("PlanMalformed", "the plan is not JSON") from None
     if not isinstance(document, Mapping):
         raise PlanRefused("PlanMalformed", "the plan is not a JSON object")
+    return document
+
+
+def verify(document: Mapping[str, Any] | bytes, secret: str, *, now: datetime) -> Plan:
+    """The plan, if it is exactly what was signed and still valid; else :class:`PlanRefused` (nothing applies)."""
+    document = _as_mapping(document)
     if document.get("format") != FORMAT:
         raise PlanRefused("PlanMalformed", f"not an ecs-renewal plan (format {document.get('format')!r})")
     entries = document.get("entries")

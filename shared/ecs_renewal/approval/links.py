@@ -32,7 +32,8 @@ class LinkRequest:
 
 
 def _link_signature(plan_id: str, action: str, expires: int, secret: str) -> str:
-    return hmac.new(secret_key(secret), f"link|{action}|{plan_id}|{expires}".encode("ascii"), hashlib.sha256).hexdigest()
+    material = f"link|{action}|{plan_id}|{expires}".encode("ascii")
+    return hmac.new(secret_key(secret), material, hashlib.sha256).hexdigest()
 
 
 def signed_link(base_url: str, plan_id: str, action: str, expires: datetime, secret: str) -> str:

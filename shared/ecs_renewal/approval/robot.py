@@ -75,3 +75,8 @@ def parse_command(body: bytes) -> RobotCommand:
         raise PlanRefused("SenderUnknown", "the callback names no sender staff id (an external member?)")
     return RobotCommand(match.group(1).lower(), match.group(2), staff_id, str(message.get("senderNick") or ""),
                         message.get("sessionWebhook"))
+
+
+def callback_headers_present(headers: Mapping[str, str]) -> bool:
+    """A POST that carries DingTalk's headers is a robot callback (verified next); anything else is not."""
+    return bool(_header(headers, "timestamp") or _header(headers, "sign"))

@@ -92,7 +92,7 @@ class OssStore(ObjectStore):
     """oss2, imported on first use (the functions that never store pay nothing at cold start)."""
 
     def __init__(self, bucket: str, endpoint: str, credentials: Any) -> None:
-        import oss2  # noqa: PLC0415 - lazy on purpose
+        import oss2
 
         self._oss2 = oss2
         auth = oss2.StsAuth(credentials.access_key_id, credentials.access_key_secret, credentials.security_token)
@@ -137,7 +137,7 @@ def open_store(environ: Mapping[str, str], credentials: Any = None) -> ObjectSto
     bucket = environ.get("APPROVAL_BUCKET", "").strip()
     if bucket:
         if credentials is None:
-            from ..credentials import from_environment  # noqa: PLC0415
+            from ..credentials import from_environment
 
             credentials = from_environment(environ)
         if credentials is None or not credentials.security_token:

@@ -68,6 +68,8 @@ class Settings:
     tag_names: TagNames = field(default_factory=TagNames)  # which tags carry per-instance rules
     alert_tiers: tuple[int, ...] = (30, 15, 7, 3, 1)
     time_zone: str = "Asia/Shanghai"
+    approval: str = "off"  # "required": renew-batch plans and asks the group (approval/)
+    approval_ttl: int = 12  # hours a plan may be applied
     ignored_keys: tuple[str, ...] = field(default=())
 
 

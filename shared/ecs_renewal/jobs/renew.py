@@ -20,9 +20,10 @@ from ..gateway.models import Instance
 from ..plan import PlannedRenewal, Renewal, count_cap, plan_renewals
 from ..policy import OwnerChoice, apply, renewable, with_terms
 from ..pricing import prices_of
-from ..records import Failure, RegionError, Skip
+from ..records import Failure, Price, RegionError, Skip
 from ..results import JobResult
 from ..results.renew import RenewResult
+from ..tag_rules import RenewalTerms
 from .base import JobContext, api_calls, bounded_map, by_region
 from .source import candidates
 
@@ -41,10 +42,12 @@ def run(ctx: JobContext) -> RenewResult:
     cap = count_cap(len(selected), settings.max_instances)
     if cap:
         ctx.log.error("cap_exceeded", **cap.as_dict())
-    plan = plan_renewals(selected, settings, {} if cap else prices_of(ctx, selected))
+    awaiting = settings.approval == "required"  # issue 15: plan only; approve-renewal applies it
+    prices = {} if cap else (exact_prices(ctx, selected) if awaiting else prices_of(ctx, selected))
+    plan = plan_renewals(selected, settings, prices)
     if plan.budget:
         ctx.log.error("budget_exceeded", **plan.budget.as_dict())
-    outcomes = [] if plan.stopped else Renew(ctx).process(plan.items)
+    outcomes = [] if plan.stopped or awaiting else Renew(ctx).process(plan.items)
 
     def ordered(items: list) -> tuple:
         return tuple(sorted(items, key=_key))
@@ -57,8 +60,18 @@ def run(ctx: JobContext) -> RenewResult:
         skipped=ordered([*skipped, *let_go, *bad_terms]),
         failed=ordered([*sourced.missing, *(o for o in outcomes if isinstance(o, Failure))]),
         period=settings.period, period_unit=settings.period_unit,
-        api_calls=api_calls(ctx),
+        api_calls=api_calls(ctx), awaiting_approval=awaiting and not plan.stopped,
     )
+
+
+def exact_prices(ctx: JobContext, selected: Sequence[tuple[Instance, RenewalTerms]]) -> dict[str, Price | None]:
+    """Each instance's own quote (disks, bandwidth, image included), one DescribeRenewalPrice each: what a
+    person approves to pay, and what applying compares against (a plan is at most MAX_RENEWALS)."""
+    from ..approval.apply import exact_price
+
+    quotes = bounded_map(lambda item: exact_price(ctx.gateway, item[0].region, item[0].instance_id, item[1]),
+                         list(selected), ctx.throughput.renew_concurrency)
+    return {instance.instance_id: quote for (instance, _), quote in zip(selected, quotes, strict=True)}
 
 
 def _key(item: Renewal | Skip | Failure) -> tuple[str, str]:

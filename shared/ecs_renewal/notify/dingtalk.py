@@ -147,6 +147,27 @@ class DingTalkNotifier:
             self._log.error("dingtalk send crashed", title=title, error=type(exc).__name__, detail=str(exc))
             return False
 
+    def send_action_card(self, title: str, text: str, buttons: Iterable[tuple[str, str]]) -> bool:
+        """Post one ``actionCard`` with separate buttons (title, URL); True when DingTalk accepted it."""
+        if not self.enabled:
+            self._log_off_once()
+            return False
+        try:
+            problem = self._budget_problem()
+            if problem:
+                self._log.warning("dingtalk message dropped", title=title, reason=problem)
+                return False
+            if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+                text = truncate_utf8(text, MAX_MESSAGE_BYTES)
+            card = {"title": title, "text": text, "btnOrientation": "1",
+                    "btns": [{"title": label, "actionURL": url} for label, url in buttons]}
+            payload = json.dumps({"msgtype": "actionCard", "actionCard": card}, ensure_ascii=False)
+            redaction.leaving("DingTalk message", payload)
+            return self._deliver_body(title, text, payload.encode("utf-8"))
+        except Exception as exc:  # noqa: BLE001 -- a notification bug must not fail the run
+            self._log.error("dingtalk send crashed", title=title, error=type(exc).__name__, detail=str(exc))
+            return False
+
     def send_all(self, messages: list[Message]) -> int:
         """Send in order; returns how many were delivered. Drops (and lists once) what the rate limit forbids.
 
@@ -220,7 +241,9 @@ class DingTalkNotifier:
         return f"{self._webhook}{separator}timestamp={timestamp_ms}&sign={sign(self._secret, timestamp_ms)}"
 
     def _deliver(self, title: str, text: str, at_mobiles: tuple[str, ...], at_user_ids: tuple[str, ...]) -> bool:
-        body = self._payload(title, text, at_mobiles, at_user_ids)
+        return self._deliver_body(title, text, self._payload(title, text, at_mobiles, at_user_ids))
+
+    def _deliver_body(self, title: str, text: str, body: bytes) -> bool:
         for attempt in range(1, self._max_attempts + 1):
             outcome = self._post_once(body)
             if outcome.ok:

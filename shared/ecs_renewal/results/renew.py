@@ -18,6 +18,9 @@ class RenewResult(JobResult):
     failed: tuple[Failure, ...] = ()
     period: int = 1
     period_unit: str = "Month"
+    # APPROVAL=required: the plan waits for a person (approval/); ``approval`` is what proposing it came to.
+    awaiting_approval: bool = False
+    approval: dict[str, Any] | None = None
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -36,6 +39,8 @@ class RenewResult(JobResult):
             body["budget_exceeded"] = plan.budget.as_dict()
         if plan.stopped:  # what a person must decide about: the instances the limit held back
             body["selected"] = [item.candidate_row() for item in plan.items]
+        if self.approval is not None:
+            body["approval"] = self.approval
         body["api_calls"] = self.calls()
         return body
 
