@@ -13,7 +13,7 @@ were the ledger lost, the same ClientToken makes ECS answer with the first order
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,3 +161,23 @@ class PlanApplier:
             return "PriceRose", (f"the price rose from {entry.price:.2f} {entry.currency} to {quote.trade_price:.2f} "
                                  f"{quote.currency} since planning: approve a new plan")
         return None
+
+
+def apply_with_environment(plan: Plan, store: ObjectStore | None, context: Any, environ: Mapping[str, str],
+                           log: Any) -> dict[str, Any]:
+    """Apply with the invocation's STS credentials and the environment's settings (DRY_RUN, endpoints, QPS)."""
+    import time
+
+    from ..credentials import require_sts, resolve_base_credentials
+    from ..runtime import TIMEOUT_MARGIN_SECONDS, _function_timeout, build_caller
+    from ..settings import build_settings
+
+    regions = sorted({entry.region for entry in plan.entries}) or ["cn-hangzhou"]
+    settings = build_settings("renew-batch", json.dumps({"regions": regions}).encode(), environ)
+    base = resolve_base_credentials(context, environ)
+    require_sts(base, assume_role_arn=settings.assume_role_arn)
+    deadline = time.monotonic() + max(5.0, _function_timeout(context, environ) - TIMEOUT_MARGIN_SECONDS)
+    caller = build_caller(settings, base, environ, log, request_id=getattr(context, "request_id", None),
+                          deadline=deadline)
+    applier = PlanApplier(EcsGateway(caller), store, dry_run=settings.dry_run, log=log.info)
+    return applier.apply(plan).as_dict()

@@ -19,7 +19,6 @@ import base64
 import html
 import json
 import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -211,31 +210,14 @@ def _approve(store: ObjectStore, plan: document.Plan, who: dict[str, Any], conte
         answer = page(200, "Already applied", f"Plan {plan.plan_id} was applied already: {summary(earlier)}")
         answer["x-summary"] = f"already applied: {summary(earlier)}"
         return answer
-    outcome = _apply(plan, store, context, environ, log)
+    from .apply import apply_with_environment
+
+    outcome = apply_with_environment(plan, store, context, environ, log)
     decisions.save_outcome(store, plan.plan_id, outcome)
     _post(environ, log, f"Renewal plan applied: {plan.plan_id}", outcome_text(plan, outcome, record))
     answer = page(200, "Applied", f"Plan {plan.plan_id}: {summary(outcome)}")
     answer["x-summary"] = summary(outcome)
     return answer
-
-
-def _apply(plan: document.Plan, store: ObjectStore, context: Any, environ: Mapping[str, str],
-           log: JsonLogger) -> dict[str, Any]:
-    from ..credentials import require_sts, resolve_base_credentials
-    from ..gateway.ecs import EcsGateway
-    from ..runtime import TIMEOUT_MARGIN_SECONDS, _function_timeout, build_caller
-    from ..settings import build_settings
-    from .apply import PlanApplier
-
-    regions = ",".join(sorted({entry.region for entry in plan.entries}))
-    settings = build_settings("renew-batch", json.dumps({"regions": regions.split(",")}).encode(), environ)
-    base = resolve_base_credentials(context, environ)
-    require_sts(base, assume_role_arn=settings.assume_role_arn)
-    deadline = time.monotonic() + max(5.0, _function_timeout(context, environ) - TIMEOUT_MARGIN_SECONDS)
-    caller = build_caller(settings, base, environ, log, request_id=getattr(context, "request_id", None),
-                          deadline=deadline)
-    applier = PlanApplier(EcsGateway(caller), store, dry_run=settings.dry_run, log=log.info)
-    return applier.apply(plan).as_dict()
 
 
 def summary(outcome: Mapping[str, Any]) -> str:
