@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ecs_renewal.approval import apply as applying
 from ecs_renewal.approval.apply import PlanApplier
 from ecs_renewal.approval.document import PlanEntry, make_plan
 from ecs_renewal.approval.store import FolderStore
@@ -38,20 +37,22 @@ class FakeGateway:
         self.asked.append(list(instance_ids))
         return [self.found[i] for i in instance_ids if i in self.found]
 
+    def renewal_price(self, region, instance_id, *, period, price_unit, expected_renew_day):
+        assert (period, price_unit) == (1, "Month")  # the plan's terms, as DescribeRenewalPrice takes them
+        return RenewalPrice(instance_id, QUOTES.get(instance_id, 100.0), "CNY")
+
     def renew_instance(self, region, instance_id, *, period, period_unit, expected_renew_day, client_token):
         self.renewed.append((instance_id, client_token))
         return f"order-{instance_id}"
 
 
+QUOTES: dict[str, float] = {}
+
+
 @pytest.fixture
-def quotes(monkeypatch) -> dict[str, float]:
-    prices: dict[str, float] = {}
-
-    def quote(caller, region, instance_id, **terms):
-        return RenewalPrice(instance_id, prices.get(instance_id, 100.0), "CNY")
-
-    monkeypatch.setattr(applying, "describe_renewal_price", quote)
-    return prices
+def quotes() -> dict[str, float]:
+    QUOTES.clear()
+    return QUOTES
 
 
 def test_every_refusal_has_its_reason_and_only_matching_entries_are_renewed(quotes, tmp_path) -> None:

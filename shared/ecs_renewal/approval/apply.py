@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ApiError
-from ..gateway.ecs import EcsGateway, describe_renewal_price
+from ..gateway.ecs import EcsGateway
 from ..gateway.models import Instance
 from ..idempotency import renewal_client_token
+from ..records import Price
+from ..tag_rules import RenewalTerms
 from ..timeutil import parse_expired_time
 from .document import Plan, PlanEntry
 from .store import ObjectStore
@@ -151,16 +153,29 @@ class PlanApplier:
     def _price_refusal(self, entry: PlanEntry) -> tuple[str, str] | None:
         if entry.price is None:
             return "PriceUnknown", "the plan had no price for it: nothing is bought at an unknown price"
-        try:
-            quote = describe_renewal_price(self.gateway.caller, entry.region, entry.instance_id, period=entry.period,
-                                           price_unit=entry.unit, expected_renew_day=entry.expected_renew_day)
-        except Exception as error:  # noqa: BLE001 - no price now: refused, never bought blind
-            code = error.code if isinstance(error, ApiError) else type(error).__name__
-            return "PriceUnavailable", f"today's price could not be read ({code}): not renewed"
-        if quote.currency != entry.currency or quote.trade_price > entry.price + 1e-9:
-            return "PriceRose", (f"the price rose from {entry.price:.2f} {entry.currency} to {quote.trade_price:.2f} "
+        terms = RenewalTerms(entry.period, entry.unit, entry.expected_renew_day)
+        quote = exact_price(self.gateway, entry.region, entry.instance_id, terms)
+        if quote is None:
+            return "PriceUnavailable", "today's price could not be read: not renewed (never bought blind)"
+        if quote.currency != entry.currency or quote.amount > entry.price + 1e-9:
+            return "PriceRose", (f"the price rose from {entry.price:.2f} {entry.currency} to {quote.amount:.2f} "
                                  f"{quote.currency} since planning: approve a new plan")
         return None
+
+
+def exact_price(gateway: EcsGateway, region: str, instance_id: str, terms: RenewalTerms) -> Price | None:
+    """This instance's own DescribeRenewalPrice for these terms (None: not offered, or unreadable)."""
+    from ..pricing import price_query
+
+    query = price_query(terms) if terms.expected_renew_day is None else (None, None)
+    if query is None:
+        return None
+    try:
+        quote = gateway.renewal_price(region, instance_id, period=query[0], price_unit=query[1],
+                                      expected_renew_day=terms.expected_renew_day)
+    except Exception:  # noqa: BLE001 - an unknown price is refused (applying) or planned as unknown
+        return None
+    return Price(quote.trade_price, quote.currency)
 
 
 def apply_with_environment(plan: Plan, store: ObjectStore | None, context: Any, environ: Mapping[str, str],
@@ -168,16 +183,18 @@ def apply_with_environment(plan: Plan, store: ObjectStore | None, context: Any, 
     """Apply with the invocation's STS credentials and the environment's settings (DRY_RUN, endpoints, QPS)."""
     import time
 
+    from ..callpath import TIMEOUT_MARGIN_SECONDS, CallPath
     from ..credentials import require_sts, resolve_base_credentials
-    from ..runtime import TIMEOUT_MARGIN_SECONDS, _function_timeout, build_caller
-    from ..settings import build_settings
+    from ..runtime import _function_timeout, _read_timeout
+    from ..settings import build_settings, throughput_settings
 
     regions = sorted({entry.region for entry in plan.entries}) or ["cn-hangzhou"]
     settings = build_settings("renew-batch", json.dumps({"regions": regions}).encode(), environ)
     base = resolve_base_credentials(context, environ)
     require_sts(base, assume_role_arn=settings.assume_role_arn)
     deadline = time.monotonic() + max(5.0, _function_timeout(context, environ) - TIMEOUT_MARGIN_SECONDS)
-    caller = build_caller(settings, base, environ, log, request_id=getattr(context, "request_id", None),
-                          deadline=deadline)
-    applier = PlanApplier(EcsGateway(caller), store, dry_run=settings.dry_run, log=log.info)
+    request_id = getattr(context, "request_id", None)
+    calls = CallPath(settings, throughput_settings(environ), lambda: resolve_base_credentials(context, environ),
+                     base, log, request_id, deadline, read_timeout=_read_timeout(environ))
+    applier = PlanApplier(EcsGateway(calls.caller()), store, dry_run=settings.dry_run, log=log.info)
     return applier.apply(plan).as_dict()

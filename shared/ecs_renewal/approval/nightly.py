@@ -43,20 +43,37 @@ def card_text(plan: Plan, *, robot_mode: bool) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-def propose(result: dict[str, Any], settings: Settings, environ: Mapping[str, str], log: JsonLogger,
-            *, credentials: Any = None) -> None:
-    """Replace the run's ``approval_candidates`` with its signed, stored plan and the card's outcome."""
-    candidates = result.pop("approval_candidates")
-    account = str(result.get("account_id") or environ.get("FC_ACCOUNT_ID") or "")
+def candidates(result: Any, account: str, owner_tag: str) -> list[PlanEntry]:
+    """The plan's entries from renew-batch's typed plan (``RenewResult.plan``): one per planned renewal."""
+    entries = []
+    for item in result.plan.items:
+        instance, terms = item.instance, item.terms
+        by_day = terms.expected_renew_day is not None
+        entries.append(PlanEntry(
+            account=account, region=instance.region, instance_id=instance.instance_id, name=instance.instance_name,
+            owner=instance.tags.get(owner_tag, ""), expired_time=instance.expired_time_text,
+            period=None if by_day else terms.period, unit=None if by_day else terms.unit,
+            expected_renew_day=terms.expected_renew_day, client_token=item.client_token,
+            price=item.price.amount if item.price else None, currency=item.price.currency if item.price else None))
+    return entries
+
+
+def propose(result: Any, settings: Settings, environ: Mapping[str, str], log: JsonLogger,
+            *, credentials: Any = None) -> Any:
+    """The run's result with its plan signed, stored and put to the group (``approval`` says how it went)."""
+    from dataclasses import replace
+
+    from ..records import RegionError
+
+    account = str(getattr(result, "account_id", None) or environ.get("FC_ACCOUNT_ID") or "")
     secret = environ.get("APPROVAL_SECRET", "")
     register_secret(secret)
-    approval: dict[str, Any] = {"entries": len(candidates), "plan_id": None}
-    result["approval"] = approval
-    if not candidates:
-        return
+    entries = candidates(result, account, settings.tag_names.owner)
+    approval: dict[str, Any] = {"entries": len(entries), "plan_id": None}
+    if not entries:
+        return replace(result, approval=approval)
     try:
-        plan = make_plan((PlanEntry(account=account, **row) for row in candidates), now=utc_now(),
-                         ttl=timedelta(hours=settings.approval_ttl),
+        plan = make_plan(entries, now=utc_now(), ttl=timedelta(hours=settings.approval_ttl),
                          caps={"max_instances": settings.max_instances, "max_cost": settings.max_cost},
                          dry_run_at_planning=settings.dry_run)
         raw = document.dumps(plan, secret)
@@ -64,20 +81,16 @@ def propose(result: dict[str, Any], settings: Settings, environ: Mapping[str, st
         if store is None:
             raise PlanRefused("ApprovalStoreMissing", "APPROVAL=required needs APPROVAL_BUCKET (or APPROVAL_STORE_DIR)")
         store.put(plan_key(plan.plan_id), raw)
-    except (PlanRefused, ValueError, OSError) as error:
-        code = getattr(error, "code", type(error).__name__)
-        result["errors"].append({"region": None, "code": code, "message": f"no plan to approve: {error}"})
+    except Exception as error:  # noqa: BLE001 - no secret, no store, OSS down: reported and alerted
+        code = str(getattr(error, "code", None) or type(error).__name__)
         log.error("approval_plan_failed", code=code)
-        return
-    except Exception as error:  # noqa: BLE001 - the store (OSS) failed: reported and alerted
-        result["errors"].append({"region": None, "code": type(error).__name__,
-                                 "message": f"the plan could not be stored: {str(error)[:200]}"})
-        log.error("approval_plan_failed", code=type(error).__name__)
-        return
+        problem = RegionError(None, code, f"no plan to approve: {str(error)[:200]}")
+        return replace(result, approval={**approval, "error": code}, errors=(*result.errors, problem))
     approval.update(plan_id=plan.plan_id, valid_until=plan.valid_until, totals=plan.totals,
-                    stored=plan_key(plan.plan_id), card_sent=False)
+                    stored=plan_key(plan.plan_id))
     log.info("approval_planned", plan_id=plan.plan_id, entries=len(plan.entries), totals=plan.totals)
     approval["card_sent"] = send_card(plan, environ, log)
+    return replace(result, approval=approval)
 
 
 def send_card(plan: Plan, environ: Mapping[str, str], log: JsonLogger) -> bool:
