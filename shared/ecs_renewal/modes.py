@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .accounts import Account
 from .callpath import CallPath
@@ -28,6 +28,8 @@ from .settings import Settings
 
 if TYPE_CHECKING:  # loaded when a run covers several accounts or fans out, not by every handler
     from .results.runs import AccountsResult, CoordinatorResult
+
+R = TypeVar("R", bound=JobResult)
 
 JOB_MODULES = {
     "scan-expiring": "ecs_renewal.jobs.scan",
@@ -51,7 +53,7 @@ class Invocation(NamedTuple):  # immutable; cheaper to define at a cold start th
     def job(self) -> str:
         return self.settings.job
 
-    def alerted(self, result: JobResult, log: JsonLogger | None = None) -> JobResult:
+    def alerted(self, result: R, log: JsonLogger | None = None) -> R:
         """The result with what its alerts came to; untouched when no DingTalk robot is configured."""
         if not self.environ.get("DINGTALK_WEBHOOK", "").strip():
             return result
@@ -116,4 +118,4 @@ def coordinate(run: Invocation, overrides: dict[str, Any], accounts: tuple[Accou
                                account_id=d["account_id"], names_account=True) for d in failed)
     result = CoordinatorResult(job=run.job, dry_run=run.settings.dry_run, regions=tuple(run.settings.regions),
                                shards=tuple(dispatched), errors=errors, request_id=run.request_id)
-    return run.alerted(result)  # type: ignore[return-value]
+    return run.alerted(result)

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from .gateway.ecs import EcsGateway
 from .gateway.models import Instance
 from .records import CostEstimate, Price
 from .tag_rules import RenewalTerms
-
-if TYPE_CHECKING:
-    from .jobs.base import JobContext
 
 Priced = tuple[Instance, RenewalTerms]
 Mapper = Callable[[Callable[[Priced], "Price | None"], list[Priced]], list["Price | None"]]
@@ -88,14 +84,3 @@ def estimate(prices: Iterable[tuple[str, Price | tuple[float, str] | None]]) -> 
     return CostEstimate.of([(instance_id, Price(*price) if isinstance(price, tuple) else price)
                             for instance_id, price in prices])
 
-
-def prices_of(ctx: JobContext, items: Sequence[Priced]) -> dict[str, Price | None]:
-    """Each item's renewal price by instance id, asked once per price key, those calls at once.
-
-    Only one instance per key goes to a thread: the others would only wait for that answer, and a thread
-    per instance costs more than the whole rest of a row.
-    """
-    from .jobs.base import bounded_map
-
-    book = PriceBook(ctx.gateway)
-    return book.prices(items, lambda ask, first: bounded_map(ask, first, ctx.throughput.renew_concurrency))

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from ..gateway.models import Instance
 from ..plan import PlannedRenewal, Renewal, count_cap, plan_renewals
 from ..policy import OwnerChoice, apply, renewable, with_terms
-from ..pricing import prices_of
 from ..records import Failure, Price, RegionError, Skip
 from ..results import JobResult
 from ..results.renew import RenewResult
 from ..tag_rules import RenewalTerms
 from .base import JobContext, api_calls, bounded_map, by_region
+from .prices import prices_of
 from .source import candidates
 
 UNREADABLE_CHOICES = "auto-renew settings unreadable, renewing without them: "

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..gateway.models import Instance
-from ..pricing import prices_of
 from ..records import CostEstimate, Price
 from ..results import JobResult
 from ..results.scan import Expiring, ScanResult
@@ -19,6 +18,7 @@ from ..tag_rules import RenewalTerms, owner_of, renewal_terms
 from ..tiers import tier_of
 from ..timeutil import days_until, zone
 from .base import JobContext, api_calls, bounded_map, per_region
+from .prices import prices_of
 from .source import expiring_instances
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 from ..records import CostEstimate, RegionError
 
@@ -59,7 +59,8 @@ class JobResult:
         return {"job": settings.job, "dry_run": settings.dry_run, "regions": tuple(settings.regions),
                 "window": settings.window if with_window else None}
 
-    def with_meta(self, **fields: Any) -> JobResult:
+    def with_meta(self, **fields: Any) -> Self:
+        """The same result with what the execution mode adds (account, shard, request, alerts)."""
         return replace(self, **fields)
 
     def head(self) -> dict[str, Any]:
