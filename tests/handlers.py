@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-from collections.abc import Callable
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -36,20 +39,82 @@ def load_handler(function: str) -> ModuleType:
     return _loaded[function]
 
 
+ROLE_VARIABLES = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
+
+
+def _key_triple(credentials: Any) -> tuple[str, str, str]:
+    return (getattr(credentials, "access_key_id", "") or "", getattr(credentials, "access_key_secret", "") or "",
+            getattr(credentials, "security_token", "") or "")
+
+
 def fc_context(credentials: Any = None, *, request_id: str = "test-request", timeout: int = 120) -> SimpleNamespace:
-    """A stand-in for Function Compute's context object (python3.10 runtime shape)."""
-    creds = SimpleNamespace(
-        access_key_id=getattr(credentials, "access_key_id", ""),
-        access_key_secret=getattr(credentials, "access_key_secret", ""),
-        security_token=getattr(credentials, "security_token", ""),
+    """A stand-in for Function Compute's context on python3.12, the functions' runtime: no ``credentials``
+    and no ``service``. The role's ``credentials`` reach the handler as FC 3.12 gives them, in the
+    environment (``ALIBABA_CLOUD_*``), which :func:`invoke` sets for the call."""
+    context = SimpleNamespace(
+        request_id=request_id,
+        function=SimpleNamespace(name=None, handler="index.handler", memory=256, timeout=timeout,
+                                 version_id="", qualifier="LATEST"),
+        region="cn-hangzhou",
+        account_id="1234567890123456",
+        logger=None,
+        log_project="",
+        log_store="",
     )
+    if credentials is not None:
+        # Not a context attribute on python3.12: what the platform puts in the environment (see invoke).
+        context._role_environment = dict(zip(ROLE_VARIABLES, _key_triple(credentials), strict=True))
+    return context
+
+
+def fc_context_py310(credentials: Any = None, *, request_id: str = "test-request",
+                     timeout: int = 120) -> SimpleNamespace:
+    """The python3.9/3.10 runtimes' context: the role's keys on ``context.credentials`` (the fallback)."""
+    key_id, secret, token = _key_triple(credentials)
     return SimpleNamespace(
         request_id=request_id,
-        credentials=creds,
+        credentials=SimpleNamespace(access_key_id=key_id, access_key_secret=secret, security_token=token),
         function=SimpleNamespace(name=None, handler="index.handler", memory=256, timeout=timeout),
         region="cn-hangzhou",
         account_id="1234567890123456",
     )
+
+
+_role_lock = threading.Lock()
+_role_users = 0
+_role_saved: dict[str, str | None] = {}
+
+
+@contextmanager
+def _role_environment(context: Any) -> Iterator[None]:
+    """Set the role's variables for one call, as FC 3.12 does before an invocation, and restore them after
+    the last concurrent call ends (tests invoke from several threads; os.environ is process-wide)."""
+    global _role_users
+    values = getattr(context, "_role_environment", None)
+    if not values:
+        yield
+        return
+    with _role_lock:
+        if _role_users == 0:
+            _role_saved.clear()
+            _role_saved.update({name: os.environ.get(name) for name in ROLE_VARIABLES})
+        _role_users += 1
+        for name, value in values.items():
+            if value:
+                os.environ[name] = value
+            else:
+                os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        with _role_lock:
+            _role_users -= 1
+            if _role_users == 0:
+                for name, value in _role_saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
 
 
 def invoke(function: str, event: Any = None, context: Any = None, *, raw: bool = False) -> dict[str, Any]:
@@ -68,7 +133,8 @@ def invoke(function: str, event: Any = None, context: Any = None, *, raw: bool =
         payload = payload if payload is not None else b""
     after = [hook(function, payload) for hook in INVOKE_HOOKS]
     try:
-        result = load_handler(function).handler(payload, context)
+        with _role_environment(context):
+            result = load_handler(function).handler(payload, context)
     except BaseException as error:
         for done in after:
             done(None, error)

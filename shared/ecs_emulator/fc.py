@@ -51,11 +51,18 @@ Invocation (``x-fc-invocation-type``, default ``Sync``; anything else -> 400 ``I
     does then still happens; it keeps the run lock, so the next run starts after it.
   * Every run is recorded in ``invocations`` (one :class:`Invocation` per attempt).
 
-The handler gets the event as bytes and a context like the python3.10 runtime's: ``request_id``,
-``credentials`` (the emulator's function credentials), ``function`` (name, handler, memory, timeout),
-``service``, ``region``, ``account_id``. Its environment is ``environment`` plus what FC 3.0 sets
-(``ALIBABA_CLOUD_*`` credentials, ``FC_*`` metadata); the variables ecs-renewal reads are cleared first
-unless ``environment`` sets them, so the host's settings never leak into a function. Handlers read
+The handler gets the event as bytes and a context shaped like its runtime's (``runtime``, default
+``python3.12`` as s.yaml deploys; per function from ``configure(name, runtime=..)`` or s.yaml's
+``runtime``). python3.12 (FC docs, "Context"): ``request_id``, ``function`` (name, handler, memory,
+timeout, version_id, qualifier), ``region``, ``account_id``, ``logger``, ``log_project``, ``log_store`` —
+no ``credentials`` and no ``service``, and ``__slots__`` so reading either raises ``AttributeError`` as
+in the cloud. python3.9/python3.10: ``request_id``, ``credentials`` (the emulator's function
+credentials), ``function`` (name, handler, memory, timeout), ``service``, ``region``, ``account_id``.
+Whatever the runtime, the role's credentials are also in the function's environment
+(``ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN``, the only place python3.12 has them), read
+afresh from ``function_credentials`` for each run — as FC refreshes a warm instance's environment — with
+``environment`` and the ``FC_*`` metadata; the variables ecs-renewal reads are cleared first unless
+``environment`` sets them, so the host's settings never leak into a function. Handlers read
 ``os.environ``, which is process-wide: **the emulator runs handlers one at a time** and restores the
 environment after each run.
 """
@@ -163,7 +170,7 @@ class ContextService:
 
 @dataclass(frozen=True)
 class InvocationContext:
-    """Shaped like the python3.10 runtime's ``context``."""
+    """Shaped like the python3.9/python3.10 runtimes' ``context`` (the role's keys on ``credentials``)."""
 
     request_id: str
     credentials: ContextCredentials
@@ -171,6 +178,37 @@ class InvocationContext:
     service: ContextService
     region: str
     account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Py312Function:
+    """``context.function`` on python3.12: six fields."""
+
+    name: str
+    handler: str
+    memory: int
+    timeout: int
+    version_id: str = ""
+    qualifier: str = "LATEST"
+
+
+@dataclass(frozen=True, slots=True)
+class Py312Context:
+    """The python3.12 runtime's ``context``: no ``credentials``, no ``service`` (slots: reading them raises
+    AttributeError, as in the cloud; the role's keys are in the environment)."""
+
+    request_id: str
+    function: Py312Function
+    region: str
+    account_id: str
+    logger: Any = None
+    log_project: str = ""
+    log_store: str = ""
+
+
+# Runtimes whose context still carries ``credentials`` (FC 3.0 offers python3.9, 3.10 and 3.12).
+CREDENTIALS_ON_CONTEXT = frozenset({"python3.9", "python3.10"})
+DEFAULT_RUNTIME = "python3.12"
 
 
 @dataclass
@@ -184,6 +222,7 @@ class FunctionCompute:
     services: set[str] | None = None
     qualifiers: set[str] = field(default_factory=lambda: {"LATEST"})
     memory: int = 256
+    runtime: str = DEFAULT_RUNTIME  # the context's shape; "python3.10" gives context.credentials back
     # Defaults for every function (``configure`` sets one function's own, as its s.yaml props would).
     timeout: int = 900
     max_async_retry_attempts: int = 3  # FC's default
@@ -336,7 +375,8 @@ class FunctionCompute:
         return self._configs[function]
 
     def configure_from_s_yaml(self, resources: Mapping[str, Any], **overrides: Any) -> None:
-        """Every fc3 resource of a parsed s.yaml: ``timeout`` and ``asyncInvokeConfig`` from its props."""
+        """Every fc3 resource of a parsed s.yaml: ``runtime``, ``timeout`` and ``asyncInvokeConfig`` from its
+        props."""
         for resource in resources.values():
             props = resource.get("props") or {}
             if props.get("functionName"):
@@ -345,7 +385,7 @@ class FunctionCompute:
     def config_for(self, function: str) -> FunctionConfig:
         return self._configs.get(function) or FunctionConfig(
             timeout=self.timeout, max_async_retry_attempts=self.max_async_retry_attempts,
-            max_async_event_age=self.max_async_event_age, async_task=self.async_task)
+            max_async_event_age=self.max_async_event_age, async_task=self.async_task, runtime=self.runtime)
 
     # ---- authentication -----------------------------------------------------------------------------
 
@@ -467,8 +507,9 @@ class FunctionCompute:
                 began = time.monotonic()
                 started.set()
                 try:
-                    context = self._context(invocation, config)
-                    with self._function_environment(invocation.function, context):
+                    creds = self.function_credentials()  # read for each run: FC refreshes them between runs
+                    context = self._context(invocation, config, creds)
+                    with self._function_environment(invocation.function, creds):
                         handler = self._handler(invocation.function)
                         result = handler(invocation.payload, context)
                         _body_of(result)  # FC serialises the result: an unserialisable one fails here
@@ -513,28 +554,32 @@ class FunctionCompute:
             self._modules[function] = module
         return module.handler
 
-    def _context(self, invocation: Invocation, config: FunctionConfig) -> InvocationContext:
-        creds = self.function_credentials()
-        return InvocationContext(
-            request_id=invocation.request_id,
-            credentials=ContextCredentials(creds.access_key_id, creds.access_key_secret, creds.security_token),
-            function=ContextFunction(invocation.function, "index.handler", self.memory, int(config.timeout)),
-            service=ContextService(invocation.service, invocation.qualifier),
-            region=self.region,
-            account_id=self.account_id,
-        )
+    def _context(self, invocation: Invocation, config: FunctionConfig,
+                 creds: Credentials) -> InvocationContext | Py312Context:
+        if config.runtime in CREDENTIALS_ON_CONTEXT:
+            return InvocationContext(
+                request_id=invocation.request_id,
+                credentials=ContextCredentials(creds.access_key_id, creds.access_key_secret, creds.security_token),
+                function=ContextFunction(invocation.function, "index.handler", self.memory, int(config.timeout)),
+                service=ContextService(invocation.service, invocation.qualifier),
+                region=self.region,
+                account_id=self.account_id,
+            )
+        function = Py312Function(invocation.function, "index.handler", self.memory, int(config.timeout),
+                                 qualifier=invocation.qualifier or "LATEST")
+        return Py312Context(invocation.request_id, function, self.region, self.account_id)
 
     @contextlib.contextmanager
-    def _function_environment(self, function: str, context: InvocationContext) -> Iterator[None]:
+    def _function_environment(self, function: str, creds: Credentials) -> Iterator[None]:
         # What ecs-renewal reads from its environment: cleared for each run unless `environment` sets it,
         # so the host process's values cannot reach a function.
         from ecs_renewal.settings import ENVIRONMENT_VARIABLES
 
         values: dict[str, str | None] = dict.fromkeys(ENVIRONMENT_VARIABLES)
         values.update({
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": context.credentials.access_key_id,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": context.credentials.access_key_secret,
-            "ALIBABA_CLOUD_SECURITY_TOKEN": context.credentials.security_token,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": creds.access_key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": creds.access_key_secret,
+            "ALIBABA_CLOUD_SECURITY_TOKEN": creds.security_token,
             "FC_FUNCTION_NAME": function,
             "FC_REGION": self.region,
             "FC_ACCOUNT_ID": self.account_id,

@@ -63,7 +63,7 @@ class FcClock:
 
 @dataclass(frozen=True)
 class FunctionConfig:
-    """One function's settings, shaped like s.yaml's props (``timeout``, ``asyncInvokeConfig``)."""
+    """One function's settings, shaped like s.yaml's props (``runtime``, ``timeout``, ``asyncInvokeConfig``)."""
 
     timeout: float = 900.0
     max_async_retry_attempts: int = DEFAULT_MAX_ASYNC_RETRY_ATTEMPTS
@@ -71,6 +71,7 @@ class FunctionConfig:
     async_task: bool = False
     on_failure: str | None = None  # destinationConfig.onFailure.destination (an ARN; recorded, not called)
     replay_delay: float | None = None  # None: the timeout
+    runtime: str = "python3.12"  # the context's shape (fc.py): python3.9/3.10 still carry credentials
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_async_retry_attempts <= MAX_ASYNC_RETRY_ATTEMPTS:
@@ -93,6 +94,7 @@ class FunctionConfig:
             "max_async_event_age": float(config.get("maxAsyncEventAgeInSeconds", DEFAULT_MAX_ASYNC_EVENT_AGE)),
             "async_task": bool(config.get("asyncTask", False)),
             "on_failure": on_failure,
+            "runtime": str(props.get("runtime") or "python3.12"),
         }
         values.update(overrides)
         return cls(**values)

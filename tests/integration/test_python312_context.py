@@ -103,3 +103,19 @@ def test_a_static_key_in_the_variables_is_refused_before_any_call(emulator, env,
         invoke("renew-batch", {"dry_run": False}, py312_context("renew-batch"))
     assert emulator.calls == []
     assert static.access_key_secret not in log_lines.getvalue()
+
+
+def test_a_warm_instance_signs_each_invocation_with_the_environment_it_has_then(emulator, env, log_lines) -> None:
+    """Function Compute refreshes a warm instance's ALIBABA_CLOUD_* variables between invocations: nothing
+    may keep the first invocation's keys (a module-level snapshot, a cached client) for the next."""
+    emulator.add_instance("cn-hangzhou", expired_time=datetime.now(timezone.utc) + timedelta(days=2))
+    first, second = emulator.function_credentials, emulator.issue_sts_credentials()
+    signers = []
+    for number, creds in enumerate((first, second), start=1):
+        env.update(dict(zip(CREDENTIAL_VARIABLES, (creds.access_key_id, creds.access_key_secret,
+                                                   creds.security_token), strict=True)))
+        before = len(emulator.calls)
+        result = invoke("scan-expiring", {}, py312_context("scan-expiring", request_id=f"req-{number}"))
+        assert result["errors"] == [] and result["count"] == 1
+        signers.append({c.access_key_id for c in emulator.calls[before:]})
+    assert signers == [{first.access_key_id}, {second.access_key_id}]

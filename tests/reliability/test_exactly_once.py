@@ -24,7 +24,7 @@ from ecs_renewal.gateway.client import Caller, ClientFactory
 from ecs_renewal.gateway.ecs import EcsGateway
 from ecs_renewal.gateway.retry import RetryPolicy
 from ecs_renewal.runtime import resolve_base_credentials
-from tests.handlers import fc_context
+from tests.handlers import fc_context_py310
 from tests.reliability.conftest import (
     assert_calls_match_stats,
     calls_of,
@@ -214,7 +214,7 @@ def test_the_sdk_own_retry_pays_twice_without_a_token_our_gateway_once(emulator,
     sdk_client(emulator, auto_retry=True).do_action_with_exception(renew_request(emulator, bare))
     assert emulator.renewal_count(bare) == 2  # the SDK retried a renewal that had been applied, with no token
 
-    base = resolve_base_credentials(fc_context(emulator.function_credentials), {})
+    base = resolve_base_credentials(fc_context_py310(emulator.function_credentials), {})
     factory = ClientFactory(base, ecs_endpoint=emulator.url)
     assert factory.ecs_client("cn-hangzhou")._auto_retry is False
     gateway = EcsGateway(Caller(factory, retry=RetryPolicy(sleep=lambda _: None)))
