@@ -193,8 +193,10 @@ Function Compute (``emu.fc``, details in ``fc.py``)
     aliyun-fc2 speaks), signed exactly as aliyun-fc2 signs; FC's ``{"ErrorCode","ErrorMessage"}`` shape.
   * Both: 403 ``SignatureNotMatch`` / ``InvalidAccessKeyID`` / ``InvalidSecurityToken`` (missing, another
     key's, expired) / ``RequestTimeTooSkewed``.
-  * Runs the real handler (``functions/<function>/index.py``) in-process with a python3.10-shaped context
-    (the function's STS credentials): Sync -> 200 and the result (a raise -> ``x-fc-error-type``); Async
+  * Runs the real handler (``functions/<function>/index.py``) in-process with a context shaped like its runtime's
+    (``emu.fc.runtime``, per function from s.yaml: python3.12 by default, no ``context.credentials``;
+    ``python3.10`` puts them back) and the function's STS credentials in its environment
+    (``ALIBABA_CLOUD_*``, read afresh per run): Sync -> 200 and the result (a raise -> ``x-fc-error-type``); Async
     -> 202 at once, run in the background under FC's async rules (``fc_async.py``): killed at its
     ``timeout``, replayed on failure up to ``maxAsyncRetryAttempts`` (3) no earlier than the timeout after
     the previous attempt started, dropped past ``maxAsyncEventAgeInSeconds`` (86400), then recorded in
