@@ -1,8 +1,9 @@
 """`make demo`: the nightly cycle against the bundled ECS emulator, as Function Compute would run it.
 
 Starts the emulator with a seeded fleet in three regions, then invokes the three handlers with event
-bytes and a context carrying STS credentials: scan → renew (dry run) → renew → renew again (a replay)
-→ audit → audit with fix → audit again. Prints a summary per step and the DingTalk messages received.
+bytes and a python3.12 context, the role's STS credentials in the environment (as Function Compute
+does): scan → renew (dry run) → renew → renew again (a replay) → audit → audit with fix → audit again.
+Prints a summary per step and the DingTalk messages received.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -52,8 +54,10 @@ def table(rows: list[dict[str, Any]], columns: list[str], limit: int = 6) -> Non
         print(f"   {DIM}... and {len(rows) - limit} more{RESET}")
 
 
-def counts(result: dict[str, Any], *keys: str) -> str:
-    parts = [f"{key}: {len(result[key])}" for key in keys]
+def counts(result: dict[str, Any], *keys: str | tuple[str, str]) -> str:
+    """The result's lists counted; a (key, label) pair shows the key under an operator's label."""
+    labelled = [key if isinstance(key, tuple) else (key, key) for key in keys]
+    parts = [f"{label}: {len(result[key])}" for key, label in labelled]
     parts.append(f"region errors: {len(result['errors'])}")
     calls = ", ".join(f"{action} x{n}" for action, n in result["api_calls"].items())
     return "   " + " | ".join(parts) + f"\n   {DIM}API calls: {calls}{RESET}"
@@ -83,7 +87,8 @@ def main() -> int:
         request = iter(range(1, 100))
 
         def run(function: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
-            # Exactly what Function Compute passes: the event as bytes, a context with the role's STS keys.
+            # Exactly what Function Compute (python3.12) passes: the event as bytes and a context; the role's
+            # STS keys are in the environment for the call (tests/handlers.py).
             context = fc_context(emu.function_credentials, request_id=f"demo-{next(request):02d}")
             return invoke(function, json.dumps(event or {}).encode(), context)
 
@@ -100,16 +105,18 @@ def main() -> int:
         print("   By reminder tier: " + ", ".join(f"≤{t}d: {tiers[t]}" for t in sorted(t for t in tiers if t)))
         html = ROOT / "build" / "expiries.html"
         html.write_text(html_page(scan), encoding="utf-8")
-        print(f"   The same as a page (timeline + table): {html.relative_to(ROOT)} — "
-              "also `python -m ecs_renewal scan --format html`.")
+        print(f"   The same as a page (timeline + table): {html.relative_to(ROOT)} — for your own account, "
+              "`.venv/bin/ecs-renewal scan --format html > expiries.html` (README, Command line).")
 
         heading(2, "renew-batch, dry run (the default): what would be renewed")
         dry = run("renew-batch")
-        print(f"   would renew {len(dry['renewed'])}, skip {len(dry['skipped'])} — nothing changed "
-              f"(no RenewInstance call: {'RenewInstance' not in dry['api_calls']}).")
+        untouched = "RenewInstance" not in dry["api_calls"]
+        print(f"   would renew {len(dry['renewed'])}, skip {len(dry['skipped'])} — "
+              + ("nothing changed: no RenewInstance call was made." if untouched
+                 else f"{RED}RenewInstance was called in a dry run{RESET}."))
         for reason, n in Counter(s["reason"] for s in dry["skipped"]).most_common():
             print(f"   skipped {n}: {reason_phrase(reason)}")
-        print(counts(dry, "renewed", "skipped", "failed"))
+        print(counts(dry, ("renewed", "would renew"), "skipped", "failed"))
 
         heading(3, 'renew-batch for real ({"dry_run": false})')
         short = dry["renewed"][0]["instance_id"]
@@ -130,10 +137,13 @@ def main() -> int:
         replay = run("renew-batch", {"dry_run": False})
         same = [r["order_id"] for r in replay["renewed"]] == [r["order_id"] for r in real["renewed"]]
         twice = [r["instance_id"] for r in real["renewed"] if emu.renewal_count(r["instance_id"]) != 1]
+        selected = len(replay["renewed"]) + len(replay["failed"])
         print(f"   The new expiry is not visible yet ({VISIBILITY_DELAY:.0f} s delay here, ~10 s in the cloud), so the "
-              f"same {len(replay['renewed'])} instances were selected again,")
-        print(f"   with the same ClientTokens: ECS answered with the same orders: {same}. "
-              f"Instances extended more than once: {GREEN if not twice else RED}{len(twice)}{RESET}.")
+              f"replay selected the same {selected} instances again")
+        print(f"   and sent the same ClientTokens: ECS answered the {len(replay['renewed'])} renewed with their first "
+              f"orders ({'the same order ids' if same else RED + 'different order ids' + RESET}); "
+              f"{len(replay['failed'])} refused again.")
+        print(f"   Instances extended more than once: {GREEN if not twice else RED}{len(twice)}{RESET}.")
 
         heading(5, "audit-autorenew: who is not set to auto-renew 1 month")
         audit = run("audit-autorenew")
@@ -166,7 +176,7 @@ def main() -> int:
             shown_failure = shown_failure or is_failure
             lines = [line for line in body.get("text", "").splitlines() if line.strip()]
             for line in lines[:14]:
-                print(f"     {line[:150]}")
+                print(textwrap.fill(line, 150, initial_indent="     ", subsequent_indent="       "))
             if len(lines) > 14:
                 print(f"     {DIM}... {len(lines) - 14} more lines{RESET}")
         print(f"   {DIM}(the replay in step 4 reported again: renew-batch reports every run; the scan's digest "
@@ -174,8 +184,8 @@ def main() -> int:
 
         logs.set_stream(None)
         problems = twice or not same or [f["instance_id"] for f in real["failed"]] != [short] or again["drift"]
-    print(f"\n{BOLD}Done in {time.monotonic() - started:.1f} s.{RESET} Next: `make test`, and README.md for "
-          "configuration and deployment.")
+    print(f"\n{BOLD}Done in {time.monotonic() - started:.1f} s.{RESET} Next: `make test`, "
+          "`.venv/bin/ecs-renewal --help` (the command), README.md for configuration and deployment.")
     return 1 if problems else 0
 
 
