@@ -79,7 +79,8 @@ DEPS_TOP_EXCLUDED = ("bin", ".stamp")
 
 # SDK products whose request modules are pruned to the ones the code imports (a request module
 # imports only aliyunsdkcore and its product's endpoint data, never another request module).
-PRUNABLE_REQUESTS = {"aliyunsdkecs": "aliyunsdkecs/request/v20140526"}
+PRUNABLE_REQUESTS = {"aliyunsdkecs": "aliyunsdkecs/request/v20140526",
+                     "aliyunsdkbssopenapi": "aliyunsdkbssopenapi/request/v20171214"}
 _REQUEST_IMPORT = re.compile(r"\b(aliyunsdk[a-z]+)\.request\.(v\d+)\.(\w+)Request\b")
 
 
@@ -116,13 +117,18 @@ def _from_package_imports(text: str) -> Iterable[tuple[str, set[str]]]:
 FC2_ACTIONS = {"invoke_function": "fc:InvokeFunction", "invoke_function_with_options": "fc:InvokeFunction"}
 
 
+# Where the RAM action is not <product>:<API>: BSS authorises QueryAccountBalance as bss:DescribeAcccount (sic;
+# help.aliyun.com/document_detail/472991, "授权信息"; an older page said bssapi:QueryAccountBalance).
+RAM_ACTION_NAMES = {"bssopenapi:QueryAccountBalance": "bss:DescribeAcccount"}
+
+
 def api_actions(source_dir: Path = CORE) -> set[str]:
     """RAM action names (``ecs:RenewInstance``, ``sts:AssumeRole``, ``fc:InvokeFunction``) of every API call
     the code can make: the SDK request classes it imports, and the aliyun-fc2 client methods it calls."""
     actions = {
-        f"{package.removeprefix('aliyunsdk')}:{action}"
+        RAM_ACTION_NAMES.get(name, name)
         for package, actions in sdk_requests_used(source_dir).items()
-        for action in actions
+        for name in (f"{package.removeprefix('aliyunsdk')}:{action}" for action in actions)
     }
     for path in sorted(source_dir.rglob("*.py")):
         text = path.read_text(encoding="utf-8")

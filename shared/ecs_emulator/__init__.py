@@ -216,7 +216,8 @@ The cloud's rules (issue 12): each a knob of ``Emulator(...)`` whose DEFAULT is 
      Counted: ``emu.throttle.throttled``, ``faults.injected["rate_limit"]``, ``CallRecord.fault == "throttled"``.
   3. RAM (``permissions.py``, ``emu.permissions``): a credential may do what its role's policy documents
      allow (Action with ``*``, Allow/Deny, Deny wins; Resource and Condition not evaluated). Default role =
-     ram/function-role-policy.json + function-role-assume-policy.json + function-role-fanout-policy.json;
+     ram/function-role-policy.json + function-role-assume-policy.json + function-role-fanout-policy.json +
+     billing-read-policy.json (BSS);
      ``add_role()`` roles = ram/target-account-role-policy.json; the operator's static key = full access;
      an AssumeRole ``Policy`` narrows that session (role AND policy).
      Not permitted: DescribeInstances -> an EMPTY list (DescribeInstances doc), with DryRun -> 403

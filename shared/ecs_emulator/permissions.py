@@ -27,8 +27,9 @@ FUNCTION_ROLE_DOCUMENTS = (
     "function-role-policy.json",  # one account: the ECS actions
     "function-role-assume-policy.json",  # several accounts: sts:AssumeRole on the target role
     "function-role-fanout-policy.json",  # fan-out: fc:InvokeFunction
+    "billing-read-policy.json",  # the funds forecast: bss:DescribeAcccount (QueryAccountBalance)
 )
-TARGET_ROLE_DOCUMENTS = ("target-account-role-policy.json",)
+TARGET_ROLE_DOCUMENTS = ("target-account-role-policy.json", "billing-read-policy.json")
 ADMINISTRATOR = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 # Actions every caller may call (GetCallerIdentity needs no permission).

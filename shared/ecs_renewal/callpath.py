@@ -52,6 +52,11 @@ class CallPath(NamedTuple):  # immutable; cheaper to define at a cold start than
             # A region has at most RENEW_CONCURRENCY calls in flight: keep that many connections open.
             pool_size=max(16, self.throughput.renew_concurrency),
         )
+        from .gateway.bss import endpoint_for
+
+        # BSS_ENDPOINT, else a set ECS_ENDPOINT (one local endpoint serves every product), else by SITE.
+        factory.bss_endpoint = endpoint_for(getattr(self.settings, "site", None), explicit=self.settings.bss_endpoint,
+                                            ecs_endpoint=self.settings.ecs_endpoint)
         if role_arn:
             log.info("role_assumed", role_arn=role_arn, access_key_id=mask_key_id(credentials.access_key_id))
         return Caller(factory, retry=retry, stats=stats, logger=log, refresh_credentials=refresh,

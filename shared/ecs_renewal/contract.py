@@ -29,7 +29,14 @@ def run_record(result: JobResult) -> dict[str, Any]:
         line["cap_exceeded"] = result.cap.as_dict()
     if result.budget:
         line["budget_exceeded"] = result.budget.as_dict()
+    if result.funds_short is not None:
+        line["funds_short"] = result.funds_short.as_dict()
     if result.cost is not None:
         line["estimated_cost"] = result.cost.as_dict()
+    if result.all_clear is not None:
+        line["all_clear"] = result.all_clear.as_dict()
+    missing = sorted({e.missing_action for e in result.errors if e.missing_action})
+    if missing:  # a region the role could not read: never a quiet night
+        line["missing_permissions"] = missing
     line["api_calls"] = result.calls()
     return line

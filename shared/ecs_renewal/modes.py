@@ -53,13 +53,14 @@ class Invocation(NamedTuple):  # immutable; cheaper to define at a cold start th
     def job(self) -> str:
         return self.settings.job
 
-    def alerted(self, result: R, log: JsonLogger | None = None) -> R:
-        """The result with what its alerts came to; untouched when no DingTalk robot is configured."""
+    def alerted(self, result: R, log: JsonLogger | None = None, *, all_clear: bool = True) -> R:
+        """The result with what its alerts came to; untouched when no DingTalk robot is configured.
+        ``all_clear=False``: one account of several — the run sends one all-clear line for them all."""
         if not self.environ.get("DINGTALK_WEBHOOK", "").strip():
             return result
         from .notify.alerts import send_alerts  # only with a robot to send to
 
-        return result.with_meta(alerts=send_alerts(result, self.environ, log or self.log))
+        return result.with_meta(alerts=send_alerts(result, self.environ, log or self.log, all_clear=all_clear))
 
 
 def run_single(run: Invocation, account: Account | None = None) -> JobResult:
@@ -75,7 +76,7 @@ def run_single(run: Invocation, account: Account | None = None) -> JobResult:
 
         # The bucket is in the functions' own account: their own credentials, not a target role's.
         result = propose(result, run.settings, run.environ, log, credentials=run.base)
-    return run.alerted(result, log)
+    return run.alerted(result, log, all_clear=account is None)
 
 
 def run_per_account(run: Invocation, accounts: tuple[Account, ...]) -> AccountsResult:
@@ -93,9 +94,12 @@ def run_per_account(run: Invocation, accounts: tuple[Account, ...]) -> AccountsR
             parts.append(AccountFailed(job=run.job, dry_run=run.settings.dry_run, regions=(),
                                        errors=(failed,), account_id=account.account_id))
     settings = run.settings
-    return AccountsResult(job=run.job, dry_run=settings.dry_run, regions=tuple(settings.regions),
-                          window=settings.window if run.job != "audit-autorenew" else None, parts=tuple(parts),
-                          shard=settings.shard, request_id=run.request_id)
+    merged = AccountsResult(job=run.job, dry_run=settings.dry_run, regions=tuple(settings.regions),
+                            window=settings.window if run.job != "audit-autorenew" else None, parts=tuple(parts),
+                            shard=settings.shard, request_id=run.request_id)
+    if merged.all_clear is not None:  # a quiet night in every account: its one line, for them all
+        return run.alerted(merged)  # type: ignore[return-value]
+    return merged
 
 
 def coordinate(run: Invocation, overrides: dict[str, Any], accounts: tuple[Account, ...] | None,

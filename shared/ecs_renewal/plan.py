@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .gateway.models import Instance
 from .idempotency import renewal_client_token
 from .records import CostEstimate, Price, price_fields
 from .settings import Settings
 from .tag_rules import RenewalTerms
+
+if TYPE_CHECKING:
+    from .funds import FundsForecast
 
 
 class CapExceeded(NamedTuple):
@@ -68,10 +71,16 @@ class RenewalPlan:
     cost: CostEstimate | None = None  # None: the cap stopped the run before any price was asked
     cap: CapExceeded | None = None
     budget: BudgetExceeded | None = None
+    # The funds forecast (funds.py), when the balance was read; short: the third limit, nothing is renewed.
+    funds: FundsForecast | None = None
+
+    @property
+    def funds_short(self) -> FundsForecast | None:
+        return self.funds if self.funds is not None and self.funds.is_short else None
 
     @property
     def stopped(self) -> bool:
-        return self.cap is not None or self.budget is not None
+        return self.cap is not None or self.budget is not None or self.funds_short is not None
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,6 +8,7 @@ returns what is kept and what is skipped (the first reason wins).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from .gateway.models import Instance
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 BLOCKING_LOCKS = frozenset({"security", "recycling", "refunded"})
 LETS_GO = "owner set NotRenewal: the instance is being let go on purpose"
 AUTO_RENEWING = "auto-renew is on: the platform renews it (from 9 days before expiry)"
+DEDUCTION_FAILED = ("auto-renew deduction failed — check the balance: the platform retries daily at 08:00 UTC+8 "
+                    "until the expiry; RENEW_FAILED_AUTO_RENEW=true renews it here")
 
 
 def apply(filters: Sequence[Filter], instances: Iterable[Instance]) -> tuple[list[Instance], list[Skip]]:
@@ -71,18 +74,32 @@ class Tags(NamedTuple):
 
 class OwnerChoice(NamedTuple):
     """What the owner already decided (``RenewalStatus``): ``NotRenewal`` is let go on purpose; ``AutoRenewal``
-    is renewed by the platform, unless ``renew_auto_renewing`` lets it through."""
+    is renewed by the platform, unless ``renew_auto_renewing`` lets it through — or unless the platform's
+    deduction already failed (inside the last nine days after its first attempt, ``deductions.py``): that
+    one is not being renewed for us after all, and ``renew_failed_auto_renew`` lets it through."""
 
     statuses: Mapping[str, str]
     renew_auto_renewing: bool = True
+    renew_failed_auto_renew: bool = False
+    now: datetime | None = None  # when given, AutoRenewal instances are checked for a failed deduction
 
     def skip(self, instance: Instance) -> Skip | None:
         status = self.statuses.get(instance.instance_id, "")
         if status == "NotRenewal":
             return Skip(instance, SkipCode.OWNER_LETS_GO, LETS_GO)
         if status == "AutoRenewal" and not self.renew_auto_renewing:
+            if self.deduction_failed(instance):
+                if self.renew_failed_auto_renew:
+                    return None
+                return Skip(instance, SkipCode.DEDUCTION_FAILED, DEDUCTION_FAILED)
             return Skip(instance, SkipCode.AUTO_RENEWING, AUTO_RENEWING)
         return None
+
+    def deduction_failed(self, instance: Instance) -> bool:
+        from .deductions import deduction_failed
+
+        status = self.statuses.get(instance.instance_id)
+        return self.now is not None and deduction_failed(instance.expired_time, status, self.now)
 
 
 # A filter: anything with ``skip(instance) -> Skip | None``.

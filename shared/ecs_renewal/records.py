@@ -34,6 +34,7 @@ class SkipCode(StrEnum):
     NOT_INCLUDED_BY_TAG = "not_included_by_tag"
     OWNER_LETS_GO = "owner_lets_go"  # RenewalStatus NotRenewal: being let go on purpose
     AUTO_RENEWING = "auto_renewing"  # RenewalStatus AutoRenewal: the platform renews it
+    DEDUCTION_FAILED = "deduction_failed"  # AutoRenewal, but the platform's deduction failed (deductions.py)
     BAD_TAG_TERMS = "bad_tag_terms"
     TERMS_SHORTER_THAN_WINDOW = "terms_shorter_than_window"
 
@@ -81,16 +82,19 @@ class RegionError:
     message: str
     account_id: str | None = None
     names_account: bool = False  # a whole account's or shard's error names it, even as None (own account)
+    missing_action: str | None = None  # a permission the role lacks (``ecs:DescribeInstances``), by name
 
     @classmethod
     def from_error(cls, region: str, error: BaseException, *, prefix: str = "") -> RegionError:
         code, message = error_code_and_message(error)
-        return cls(region, code, prefix + message)
+        return cls(region, code, prefix + message, missing_action=getattr(error, "missing_action", None))
 
     def as_row(self) -> dict[str, Any]:
         named = self.names_account or self.account_id is not None
         row: dict[str, Any] = {"account_id": self.account_id} if named else {}
         row.update(region=self.region, code=self.code, message=self.message)
+        if self.missing_action:
+            row["missing_action"] = self.missing_action
         return row
 
 

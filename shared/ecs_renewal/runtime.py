@@ -18,7 +18,7 @@ from .accounts import load_accounts, narrow
 from .callpath import TIMEOUT_MARGIN_SECONDS, CallPath
 from .contract import run_record, to_contract
 from .credentials import require_sts, resolve_base_credentials
-from .errors import InvalidSettingError
+from .errors import CredentialsError, InvalidSettingError
 from .fanout import needs_fan_out
 from .logs import get_logger, mask_key_id
 from .modes import Invocation, coordinate, run_per_account, run_single
@@ -76,16 +76,23 @@ def run_job(
     request_id = request_id_of(context)
     log = get_logger(job=job, request_id=request_id)
 
-    # Everything that depends only on input is checked before the first API call.
-    settings = build_settings(job, event, environ)
-    accounts = narrow(load_accounts(environ), settings.accounts)
-    if accounts and settings.assume_role_arn:
-        raise InvalidSettingError("ACCOUNTS", "set ACCOUNTS or ASSUME_ROLE_ARN, not both: with ACCOUNTS each "
-                                  "account's own role is assumed with the function's credentials")
-    shard_size = _shard_size(environ)
-    throughput = throughput_settings(environ)
-    base = resolve_base_credentials(context, environ)
-    require_sts(base, assume_role_arn=settings.assume_role_arn or (accounts[0].role_arn if accounts else None))
+    # Everything that depends only on input is checked before the first API call. A configuration error
+    # is told to the group first (once a day), then raised as before: a nightly timer must not fail silently.
+    try:
+        settings = build_settings(job, event, environ)
+        accounts = narrow(load_accounts(environ), settings.accounts)
+        if accounts and settings.assume_role_arn:
+            raise InvalidSettingError("ACCOUNTS", "set ACCOUNTS or ASSUME_ROLE_ARN, not both: with ACCOUNTS each "
+                                      "account's own role is assumed with the function's credentials")
+        shard_size = _shard_size(environ)
+        throughput = throughput_settings(environ)
+        base = resolve_base_credentials(context, environ)
+        require_sts(base, assume_role_arn=settings.assume_role_arn or (accounts[0].role_arn if accounts else None))
+    except (InvalidSettingError, CredentialsError) as error:
+        from .notify.config_alert import alert_configuration_error
+
+        alert_configuration_error(job, error, environ, log)
+        raise
     if settings.ignored_keys:
         log.warning("event_keys_ignored", keys=list(settings.ignored_keys),
                     why=f"these keys do not apply to {job}")

@@ -22,7 +22,7 @@ from tests.deploy.serverless_yaml import render
 RAM = ROOT / "ram"
 POLICY_FILES = ("function-role-policy.json", "function-role-assume-policy.json", "target-account-role-policy.json",
                 "fc-trust-policy.json", "target-account-trust-policy.json", "function-role-fanout-policy.json",
-                "function-role-oss-policy.json")
+                "function-role-oss-policy.json", "billing-read-policy.json", "function-role-destination-policy.json")
 ROLE_ARN = re.compile(r"^acs:ram::(\d+|[A-Z_]+_ACCOUNT_ID):role/[\w.@-]+$")
 INSTANCE_RESOURCE = re.compile(r"^acs:ecs:[a-z0-9*-]+:[0-9*]+:instance/\*$")
 
@@ -59,7 +59,7 @@ def test_every_document_is_there_and_allows_only() -> None:
 
 def test_the_function_role_may_call_exactly_what_the_code_calls(code_actions: set[str]) -> None:
     granted = (actions_of(load("function-role-policy.json")) | actions_of(load("function-role-assume-policy.json"))
-               | actions_of(load("function-role-fanout-policy.json")))
+               | actions_of(load("function-role-fanout-policy.json")) | actions_of(load("billing-read-policy.json")))
     missing, unused = sorted(code_actions - granted), sorted(granted - code_actions)
     assert granted == code_actions, f"missing: {missing}, unused: {unused}"
 
@@ -126,3 +126,10 @@ def test_the_store_may_read_and_write_objects_of_its_bucket_only() -> None:
     assert as_list(statement["Resource"]) == ["acs:oss:*:*:APPROVAL_BUCKET/*"]
     source = (ROOT / "shared" / "ecs_renewal" / "approval" / "store.py").read_text(encoding="utf-8")
     assert set(re.findall(r"self\.bucket\.(\w+)\(", source)) == {"get_object", "put_object", "sign_url"}
+
+
+def test_the_balance_is_read_with_the_action_the_bss_docs_name(code_actions: set[str]) -> None:
+    # QueryAccountBalance's RAM action is bss:DescribeAcccount (sic, the current BSS doc); it has no resources.
+    (statement,) = load("billing-read-policy.json")["Statement"]
+    assert as_list(statement["Action"]) == ["bss:DescribeAcccount"] and as_list(statement["Resource"]) == ["*"]
+    assert "bss:DescribeAcccount" in code_actions

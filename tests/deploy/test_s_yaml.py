@@ -232,3 +232,24 @@ def test_bad_cron_expressions_are_rejected(expression: str) -> None:
 ])
 def test_good_cron_expressions_are_accepted(expression: str) -> None:
     parse_cron(expression)
+# --- never silent (issue 14) ----------------------------------------------------------------------------
+
+MNS_TOPIC = re.compile(r"^acs:mns:[a-z0-9-]+:\d+:/topics/(?P<topic>[A-Za-z0-9-]{1,256})/messages$")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_crash_or_timeout_after_the_last_replay_goes_to_a_topic_a_user_can_subscribe_to(
+    rendered: dict[str, Any], schema: dict[str, Any], function: str
+) -> None:
+    props = props_of(rendered, function)
+    destination = props["asyncInvokeConfig"]["destinationConfig"]["onFailure"]["destination"]
+    match = MNS_TOPIC.match(destination)
+    assert match, f"{function}: onFailure is not an MNS topic ARN: {destination}"
+    jsonschema.validate(props, schema)  # the destination's shape is fc3's own
+    # The role may publish to exactly that topic (the policy's default name is s.yaml's default name).
+    policy = json.loads((ROOT / "ram" / "function-role-destination-policy.json").read_text(encoding="utf-8"))
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == ["mns:PublishMessage"]
+    assert [r.rsplit("/topics/", 1)[1] for r in statement["Resource"]] == [f"{match['topic']}/messages"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "ECS_RENEWAL_FAILURE_TOPIC" in readme and "Subscribe" in readme  # how to hear it is documented

@@ -64,7 +64,7 @@ def html_page(result: Mapping[str, Any]) -> str:
 
 def exit_status(result: Mapping[str, Any]) -> int:
     failed = (result.get("failed") or result.get("errors") or result.get("cap_exceeded")
-              or result.get("budget_exceeded"))
+              or result.get("budget_exceeded") or result.get("funds_short"))
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -99,6 +99,13 @@ def table(result: Mapping[str, Any]) -> str:
         lines += ["", f"SAFETY CAP: {cap.get('candidates')} instances selected, more than max_instances="
                       f"{cap.get('max_instances')}: nothing was renewed. Narrow the window or the regions, or "
                       "raise max_instances (--max-instances) deliberately."]
+    funds = result.get("funds_short")
+    if funds:
+        currency = funds.get("currency") or ""
+        lines += ["", f"LOW FUNDS: {funds.get('spendable'):,.2f} {currency} (balance + credit) does not cover the "
+                      f"next {funds.get('horizon_days')} days' charges of {funds.get('due'):,.2f} {currency} "
+                      f"(renewals {funds.get('renewals'):,.2f}, auto-renew deductions {funds.get('deductions'):,.2f}):"
+                      " nothing was renewed. Top up the account, then run again."]
     calls = result.get("api_calls") or {}
     if calls:
         lines += ["", "API calls: " + ", ".join(f"{action} x{count}" for action, count in calls.items())]

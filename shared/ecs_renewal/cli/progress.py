@@ -46,6 +46,9 @@ TEMPLATES: dict[str, str] = {
     "fix_failed": "  {region}: FAILED to set auto-renew: {code}",
     "cap_exceeded": "  safety cap: {candidates} selected > max_instances {max_instances}: renewing nothing",
     "alert_failed": "  DingTalk alert failed: {error}",
+    "funds_short": "  low funds: {due} due in {horizon_days} days > {spendable} {currency} available: renewing nothing",
+    "funds_unknown": "  balance unreadable ({code}): no funds forecast",
+    "configuration_error": "  configuration error: {key} {problem}",
 }
 # ... and the few that compute something.
 DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {

@@ -62,6 +62,10 @@ class Settings:
     sts_endpoint: str | None = None
     assume_role_arn: str | None = None
     renew_auto_renewing: bool = False
+    renew_failed_auto_renew: bool = False
+    funds_horizon_days: int = 9
+    bss_endpoint: str | None = None
+    all_clear: bool = True
     max_cost: float | None = None
     accounts: tuple[str, ...] | None = None
     shard: dict[str, Any] | None = None

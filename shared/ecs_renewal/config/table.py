@@ -134,6 +134,21 @@ ENVIRONMENT_SETTINGS = (
     Setting("renew_auto_renewing", "bool", "`true`: renew-batch also renews instances whose auto-renew is on",
             env="RENEW_AUTO_RENEWING", parse=p.env_bool, default=False, default_text="false (skipped)",
             jobs=frozenset((RENEW,))),
+    Setting("renew_failed_auto_renew", "bool", "`true`: renew-batch renews an instance whose auto-renew deduction "
+            "failed (auto-renew on, inside its last 9 days after 08:00 UTC+8 of expiry − 9 days); off, it is "
+            "flagged and left to the platform's daily retry (see [Never silent](#never-silent))",
+            env="RENEW_FAILED_AUTO_RENEW", parse=p.env_bool, default=False, default_text="false (flagged, skipped)",
+            jobs=frozenset((RENEW,))),
+    Setting("funds_horizon_days", "int 0..60", "renew-batch reads the balance (BSS `QueryAccountBalance`) and "
+            "refuses a plan that the balance plus credit cannot pay together with the auto-renew deductions due "
+            "in this many days; 0 turns the forecast off", env="FUNDS_HORIZON_DAYS",
+            parse=p.env_int(p.int_in(0, 60)), default=9, jobs=frozenset((RENEW,))),
+    Setting("bss_endpoint", "base URL", "where the balance is read (BSS OpenAPI)", env="BSS_ENDPOINT",
+            parse=p.env_url, default_text="`ECS_ENDPOINT` when set, else `https://business.aliyuncs.com` "
+            "(`SITE=intl`: `https://business.ap-southeast-1.aliyuncs.com`)", jobs=frozenset((RENEW,))),
+    Setting("all_clear", "bool", "a scan that finds nothing expiring still sends one line saying what it checked, "
+            "so that silence itself means something is wrong", env="SCAN_ALL_CLEAR", parse=p.env_bool, default=True,
+            jobs=frozenset((SCAN,))),
     Setting("ecs_endpoint", "base URL", "every ECS call goes here (e.g. `http://127.0.0.1:18080`)",
             env="ECS_ENDPOINT", parse=p.env_url, default_text="the region's public HTTPS endpoint"),
     Setting("sts_endpoint", "base URL", "every STS call goes here", env="STS_ENDPOINT", parse=p.env_url,

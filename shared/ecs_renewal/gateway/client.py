@@ -83,6 +83,8 @@ class ClientFactory:
         self.credentials = credentials
         self.ecs_endpoint = ecs_endpoint
         self.sts_endpoint = sts_endpoint
+        # The balance (gateway/bss.py): set by whoever builds the call path; a base URL, never the SDK's table.
+        self.bss_endpoint: str | None = None
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._pool_size = pool_size
@@ -133,6 +135,8 @@ class ClientFactory:
         return client
 
     def endpoint_for(self, product: str) -> str | None:
+        if product == "bss":
+            return self.bss_endpoint
         return self.sts_endpoint if product == "sts" else self.ecs_endpoint
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..timeutil import format_minute
 from .client import Caller
 from .models import AutoRenewAttribute, Instance, RenewalPrice
 from .paging import MAX_IDS_PER_CALL, PAGE_SIZE, ListSpec, chunks, pages, request_class
+from .permissions import ReadPermission
 
 # The SDK request modules, by full path: imported on first use, so each handler loads only the ones it calls.
 INSTANCES = ListSpec(
@@ -29,6 +30,9 @@ SET_AUTO_RENEW = ListSpec(
 RENEW_INSTANCE = "aliyunsdkecs.request.v20140526.RenewInstanceRequest"
 DESCRIBE_RENEWAL_PRICE = "aliyunsdkecs.request.v20140526.DescribeRenewalPriceRequest"
 
+if TYPE_CHECKING:
+    from .bss import Balance
+
 __all__ = ["MAX_IDS_PER_CALL", "PAGE_SIZE", "EcsGateway", "chunks"]
 
 
@@ -37,6 +41,8 @@ class EcsGateway:
 
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
+        # An empty list is believed only once the role proved it may read the region (permissions.py).
+        self.read_permission = ReadPermission(caller)
 
     def _call(self, region: str) -> Callable[[Any], dict[str, Any]]:
         return lambda request: self._caller.call(request, region=region)
@@ -51,14 +57,43 @@ class EcsGateway:
         expired_start: datetime | None = None,
         expired_end: datetime | None = None,
         instance_ids: Sequence[str] | None = None,
+        prove_empty: bool = True,
     ) -> Iterator[Instance]:
-        """Every instance matching the filters, page by page (NextToken), ids in batches of 100."""
+        """Every instance matching the filters, page by page (NextToken), ids in batches of 100.
+
+        Nothing found at all: the role's permission to read the region is proven first (DryRun, once per
+        region), and :class:`~.permissions.MissingPermission` raised if it has none — a role without
+        ``ecs:DescribeInstances`` is answered with an EMPTY list, not an error. ``prove_empty=False``: the
+        caller proves it another way (the scan's :meth:`prepaid_count`).
+        """
         params: dict[str, Any] = {"InstanceChargeType": "PrePaid"} if prepaid_only else {}
         if expired_start is not None and expired_end is not None:
             params.update({"Filter.3.Key": "ExpiredStartTime", "Filter.3.Value": format_minute(expired_start),
                            "Filter.4.Key": "ExpiredEndTime", "Filter.4.Value": format_minute(expired_end)})
+        found = False
         for raw in pages(self._call(region), INSTANCES, params, instance_ids):
+            found = True
             yield Instance.from_api(raw, region)
+        if not found and prove_empty and (instance_ids is None or len(instance_ids) > 0):
+            self.read_permission.require(region)
+
+    def prepaid_count(self, region: str) -> int:
+        """How many prepaid instances the region has: one page of one (``TotalCount`` is meaningful in page
+        mode only, DescribeInstances doc). None at all: the permission to read is proven as for a list."""
+        request = request_class(INSTANCES.request)()
+        request.set_InstanceChargeType("PrePaid")
+        request.set_PageNumber(1)
+        request.set_PageSize(1)
+        count = int(self._caller.call(request, region=region).get("TotalCount") or 0)
+        if count == 0:
+            self.read_permission.require(region)
+        return count
+
+    def account_balance(self) -> Balance:
+        """The account's cash and credit (BSS ``QueryAccountBalance``: one call, not regional)."""
+        from .bss import query_account_balance
+
+        return query_account_balance(self._caller)
 
     def auto_renew_attributes(self, region: str, instance_ids: Sequence[str]) -> Iterator[AutoRenewAttribute]:
         """Auto-renew settings of these (prepaid) instances, ≤100 ids a call, every page of each."""

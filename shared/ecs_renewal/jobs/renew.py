@@ -15,15 +15,18 @@ A plan stopped by a limit renews nothing at all and says so. Every list in the r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..gateway.models import Instance
 from ..plan import PlannedRenewal, Renewal, count_cap, plan_renewals
 from ..policy import OwnerChoice, apply, renewable, with_terms
-from ..records import Failure, Price, RegionError, Skip
+from ..records import Failure, Price, RegionError, Skip, SkipCode
 from ..results import JobResult
 from ..results.renew import RenewResult
 from ..tag_rules import RenewalTerms
+from ..timeutil import utc_now
 from .base import JobContext, api_calls, bounded_map, by_region
+from .funds_check import check_funds
 from .prices import prices_of
 from .source import candidates
 
@@ -35,8 +38,11 @@ def run(ctx: JobContext) -> RenewResult:
     sourced = candidates(ctx)
     instances = sorted(sourced.instances, key=lambda i: (i.region, i.instance_id))
     kept, skipped = apply(renewable(settings), instances)
-    statuses, unreadable = owner_choices(ctx, kept)
-    kept, let_go = apply([OwnerChoice(statuses, settings.renew_auto_renewing)], kept)
+    durations: dict[str, int] = {}
+    statuses, unreadable = owner_choices(ctx, kept, durations)
+    choice = OwnerChoice(statuses, settings.renew_auto_renewing, settings.renew_failed_auto_renew, utc_now())
+    failed_deductions = sum(1 for instance in kept if choice.deduction_failed(instance))
+    kept, let_go = apply([choice], kept)
     selected, bad_terms = with_terms(settings, kept)
 
     cap = count_cap(len(selected), settings.max_instances)
@@ -47,6 +53,12 @@ def run(ctx: JobContext) -> RenewResult:
     plan = plan_renewals(selected, settings, prices)
     if plan.budget:
         ctx.log.error("budget_exceeded", **plan.budget.as_dict())
+    funds_errors: list[RegionError] = []
+    if not plan.stopped:  # the third limit: what cash + credit can pay, with the deductions due (issue 14)
+        left_to_platform = [(s.instance, durations.get(s.instance.instance_id, 1)) for s in let_go
+                            if s.code in (SkipCode.AUTO_RENEWING, SkipCode.DEDUCTION_FAILED)]
+        funds, funds_errors = check_funds(ctx, plan, left_to_platform, (*sourced.errors, *unreadable))
+        plan = replace(plan, funds=funds)
     outcomes = [] if plan.stopped or awaiting else Renew(ctx).process(plan.items)
 
     def ordered(items: list) -> tuple:
@@ -54,7 +66,7 @@ def run(ctx: JobContext) -> RenewResult:
 
     return RenewResult(
         **JobResult.facts(settings, with_window=settings.instance_ids is None),
-        errors=(*sourced.errors, *unreadable),
+        errors=(*sourced.errors, *unreadable, *funds_errors), failed_deductions=failed_deductions,
         plan=plan,
         renewed=ordered([o for o in outcomes if isinstance(o, Renewal)]),
         skipped=ordered([*skipped, *let_go, *bad_terms]),
@@ -82,7 +94,8 @@ def _key(item: Renewal | Skip | Failure) -> tuple[str, str]:
     return item.region or "", item.instance_id
 
 
-def owner_choices(ctx: JobContext, selected: list[Instance]) -> tuple[dict[str, str], list[RegionError]]:
+def owner_choices(ctx: JobContext, selected: list[Instance],
+                  durations: dict[str, int] | None = None) -> tuple[dict[str, str], list[RegionError]]:
     """Each candidate's ``RenewalStatus``: one DescribeInstanceAutoRenewAttribute per 100 of a region.
 
     Regions in parallel: the re-check before renewing never costs a call per instance. If a region's
@@ -94,7 +107,10 @@ def owner_choices(ctx: JobContext, selected: list[Instance]) -> tuple[dict[str, 
     def read_region(region: str) -> dict[str, str] | RegionError:
         try:
             ids = [i.instance_id for i in grouped[region]]
-            return {a.instance_id: a.renewal_status for a in ctx.gateway.auto_renew_attributes(region, ids)}
+            found = list(ctx.gateway.auto_renew_attributes(region, ids))
+            if durations is not None:  # each auto-renew's length: what the platform will charge for
+                durations.update((a.instance_id, a.duration or 1) for a in found)
+            return {a.instance_id: a.renewal_status for a in found}
         except Exception as error:  # noqa: BLE001 - reported; renewals go on without this information
             return RegionError.from_error(region, error, prefix=UNREADABLE_CHOICES)
 

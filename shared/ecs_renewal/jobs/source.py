@@ -16,12 +16,16 @@ from ..timeutil import is_placeholder_expiry
 from .base import JobContext, per_region
 
 
-def expiring_instances(ctx: JobContext, region: str) -> list[Instance]:
-    """Server-side filter for the window, then our own check: the filter's edge semantics are undocumented."""
+def expiring_instances(ctx: JobContext, region: str, *, prove_empty: bool = True) -> list[Instance]:
+    """Server-side filter for the window, then our own check: the filter's edge semantics are undocumented.
+
+    ``prove_empty=False``: the caller proves an empty answer itself (the scan counts the region).
+    """
     window = ctx.settings.window
     return [
         instance
-        for instance in ctx.gateway.instances(region, expired_start=window.start, expired_end=window.end)
+        for instance in ctx.gateway.instances(region, expired_start=window.start, expired_end=window.end,
+                                              prove_empty=prove_empty)
         if instance.is_prepaid
         and not is_placeholder_expiry(instance.expired_time)
         and window.contains(instance.expired_time)

@@ -13,10 +13,13 @@ from typing import Any
 from ..contract import to_contract
 from ..logs import JsonLogger
 from ..results import Alerts, JobResult
+from ..settings import environment_value
 
 
-def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger) -> Alerts:
-    """Send the run's messages to DINGTALK_WEBHOOK. Never raises: the renewals already happened."""
+def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger, *, all_clear: bool = True) -> Alerts:
+    """Send the run's messages to DINGTALK_WEBHOOK. Never raises: the renewals already happened.
+
+    ``all_clear``: a scan that found nothing sends its one line (unless ``SCAN_ALL_CLEAR=false``)."""
     webhook = environ.get("DINGTALK_WEBHOOK", "").strip()
     try:
         from . import messages
@@ -27,7 +30,8 @@ def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger) 
                                     shared_budget=True)
         reminders = _Reminders(result, environ) if result.job == "scan-expiring" and result.counts()["count"] else None
         to_report = reminders.fresh_result if reminders else result
-        outgoing = messages.messages_for_result(to_contract(to_report))
+        quiet_line = all_clear and environment_value("SCAN_ALL_CLEAR", environ)
+        outgoing = messages.messages_for_result(to_contract(to_report), all_clear=quiet_line)
         sent = notifier.send_all(outgoing)
         if reminders is None:
             return Alerts(len(outgoing), sent)

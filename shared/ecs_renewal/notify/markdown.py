@@ -154,7 +154,10 @@ def _failure_line(item: Mapping[str, Any]) -> str:
 
 
 def _region_error_line(item: Mapping[str, Any]) -> str:
-    return f"- region {shown(item.get('region'))} · {_problem(item)}"
+    if item.get("region") == "funds":  # about the account's money, not a region
+        return f"- balance · {_problem(item)}"
+    missing = f" · missing permission: {item['missing_action']}" if item.get("missing_action") else ""
+    return f"- region {shown(item.get('region'))} · {_problem(item)}{missing}"
 
 
 def failure_messages(

@@ -6,7 +6,8 @@ Rules every message follows:
   without its keyword (errcode 310000), and which fields DingTalk scans is not documented;
 * failures get a message of their own, so they are never buried at the end of a long success list;
 * DingTalk markdown has no tables, so everything is a list, short enough to read on a phone;
-* nothing to report → no message (a quiet night stays quiet).
+* nothing to report → no message, except a scan's one-line all-clear that says what it checked
+  (silence then means the scan did not run).
 """
 
 from __future__ import annotations
@@ -27,28 +28,38 @@ from .markdown import (
     split_into_messages,
 )
 from .renew_messages import renew_messages
+from .silent_messages import all_clear_message, deduction_block
 from .wording import auto_renew_phrase, instance_status_phrase
 
 __all__ = ["KEYWORD", "MAX_MESSAGE_BYTES", "Message", "messages_for_result", "split_into_messages"]
 
 
-def _scan_messages(result: Mapping[str, Any]) -> list[Message]:
+def _scan_messages(result: Mapping[str, Any], *, all_clear: bool = True) -> list[Message]:
     job = "scan-expiring"
     expiring = sorted(result.get("expiring") or [], key=by_fields("expired_time", "region", "instance_id"))
     window = result.get("window") or {}
     start, end = shown(window.get("start")), shown(window.get("end"))
+    if all_clear and result.get("all_clear") and not expiring and not result.get("errors"):
+        return [all_clear_message(result["all_clear"])]
     messages = []
     if expiring:
         verb = "expires" if len(expiring) == 1 else "expire"
         headline = f"{plural(len(expiring), 'instance')} {verb} between {start} and {end}"
         extra = []
+        failed_deductions = [item for item in expiring if item.get("deduction_failed")]
+        if failed_deductions:  # at the top: the one thing on this list that is already failing
+            headline, block = deduction_block(failed_deductions, headline)
+            extra += block
         cost = result.get("estimated_cost") or {}
         if cost.get("amount") is not None and (cost.get("priced") or cost.get("unknown")):
             unknown = f", {cost['unknown']} unknown" if cost.get("unknown") else ""
             extra.append(f"- Estimated renewal cost: {cost['amount']:,.2f} {shown(cost.get('currency'), '')}{unknown}")
         lines = _tiered_lines(expiring) if any("tier" in item for item in expiring) else [
             _expiring_line(item) for item in expiring]
-        title = message_title(job, f"{plural(len(expiring), 'instance')} expiring")
+        summary = f"{plural(len(expiring), 'instance')} expiring"
+        if failed_deductions:
+            summary = f"{len(failed_deductions)} auto-renew deduction FAILED, {summary}"
+        title = message_title(job, summary)
         header = message_header(result, job, headline, extra, list_heading="Most urgent first:")
         mobiles, user_ids = _mentions(expiring)
         messages += [
@@ -73,6 +84,8 @@ def _expiring_line(item: Mapping[str, Any]) -> str:
         price = item.get("price")
         currency = shown(item.get("currency"), "")
         parts.append(f"{price:,.2f} {currency}".strip() if price is not None else "price unknown")
+    if item.get("deduction_failed"):
+        parts.append("auto-renew deduction FAILED")
     if item.get("owner"):
         parts.append(f"@{item['owner']}")
     if not item.get("auto_renew") and "price" not in item:
@@ -157,6 +170,11 @@ _BY_JOB = {
 }
 
 
-def messages_for_result(result: Mapping[str, Any]) -> list[Message]:
-    """The messages to send for one job result ([] when there is nothing worth telling anyone)."""
+def messages_for_result(result: Mapping[str, Any], *, all_clear: bool = True) -> list[Message]:
+    """The messages to send for one job result ([] when there is nothing worth telling anyone).
+
+    ``all_clear``: a scan that found nothing (and failed nowhere) says so in one line (``SCAN_ALL_CLEAR``).
+    """
+    if result.get("job") == "scan-expiring":
+        return _scan_messages(result, all_clear=all_clear)
     return _BY_JOB.get(result.get("job"), _generic_messages)(result)

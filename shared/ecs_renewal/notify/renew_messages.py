@@ -121,6 +121,12 @@ def renew_messages(result: Mapping[str, Any]) -> list[md.Message]:
     if budget:
         messages.append(_budget_exceeded_message(result, budget))
         cap = cap or budget  # the budget message already explains why nothing was renewed
+    funds = result.get("funds_short")
+    if funds:
+        from .silent_messages import funds_short_message
+
+        messages.append(funds_short_message(result, funds))
+        cap = cap or funds
     # Skipped-only runs still get a message (people want to know why nothing was renewed), except when
     # the cap message already explains it.
     if renewed or (skipped and not cap):

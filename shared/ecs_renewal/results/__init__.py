@@ -100,6 +100,14 @@ class JobResult:
     def cost(self) -> CostEstimate | None:
         return None
 
+    @property
+    def funds_short(self) -> Any:  # a FundsForecast that cash + credit cannot pay (renew-batch), else None
+        return None
+
+    @property
+    def all_clear(self) -> Any:  # what a quiet scan checked (results.scan.AllClear), else None
+        return None
+
     def counts(self) -> dict[str, int]:
         return {}
 

@@ -21,6 +21,7 @@ class RenewResult(JobResult):
     # APPROVAL=required: the plan waits for a person (approval/); ``approval`` is what proposing it came to.
     awaiting_approval: bool = False
     approval: dict[str, Any] | None = None
+    failed_deductions: int = 0  # candidates whose auto-renew deduction failed (deductions.py)
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -29,6 +30,7 @@ class RenewResult(JobResult):
             "skipped": [s.as_row() for s in self.skipped],
             "failed": [f.as_row() for f in self.failed],
             "period": {"period": self.period, "unit": self.period_unit},
+            "failed_deductions": self.failed_deductions,
         }
         plan = self.plan
         if plan.cap:
@@ -37,6 +39,10 @@ class RenewResult(JobResult):
             body["estimated_cost"] = plan.cost.as_dict()
         if plan.budget:
             body["budget_exceeded"] = plan.budget.as_dict()
+        if plan.funds is not None:
+            body["funds"] = plan.funds.as_dict()
+        if plan.funds_short is not None:
+            body["funds_short"] = plan.funds_short.as_dict()
         if plan.stopped:  # what a person must decide about: the instances the limit held back
             body["selected"] = [item.candidate_row() for item in plan.items]
         if self.approval is not None:
@@ -56,8 +62,13 @@ class RenewResult(JobResult):
     def cost(self) -> CostEstimate | None:
         return self.plan.cost
 
+    @property
+    def funds_short(self) -> Any:  # FundsForecast | None
+        return self.plan.funds_short
+
     def counts(self) -> dict[str, int]:
-        return {"renewed": len(self.renewed), "skipped": len(self.skipped), "failed": len(self.failed)}
+        return {"renewed": len(self.renewed), "skipped": len(self.skipped), "failed": len(self.failed),
+                "failed_deductions": self.failed_deductions}
 
     def order_ids(self) -> list[str]:
         return [r.order_id for r in self.renewed if r.order_id]

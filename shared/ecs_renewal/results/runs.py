@@ -19,7 +19,7 @@ from . import JobResult
 
 # Lists whose rows get the account id when a run covers several accounts.
 ROW_LISTS = ("expiring", "renewed", "skipped", "failed", "drift", "fixed", "errors")
-_LIMITS = ("cap_exceeded", "budget_exceeded", "estimated_cost")
+_LIMITS = ("cap_exceeded", "budget_exceeded", "funds_short", "estimated_cost", "failed_deductions")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
@@ -47,6 +47,9 @@ class AccountsResult(JobResult):
                 merged[key] = sorted(rows, key=lambda row: (row["account_id"], *sort_key(row)))
         if "expiring" in merged:
             merged["count"] = len(merged["expiring"])
+            merged["failed_deductions"] = sum(int(part.get("failed_deductions") or 0) for part in parts)
+            if self.all_clear is not None:
+                merged["all_clear"] = self.all_clear.as_dict()
         merged["accounts"] = [_account_summary(part) for part in parts]
         stopped = [part.account_id for part in self.parts if part.cap or part.budget]
         if self.cap:
@@ -55,6 +58,9 @@ class AccountsResult(JobResult):
             merged["budget_exceeded"] = {**self.budget.as_dict(), "accounts": stopped}
         if self.cost is not None:
             merged["estimated_cost"] = self.cost.as_dict()
+        short = [part["funds_short"] for part in parts if part.get("funds_short")]
+        if short:  # each account pays from its own balance: the accounts that cannot, as they are
+            merged["funds_short"] = {"accounts": [p.account_id for p in self.parts if p.funds_short], "each": short}
         merged["api_calls"] = self.calls()
         return merged
 
@@ -69,6 +75,17 @@ class AccountsResult(JobResult):
         if not budgets:
             return None
         return BudgetExceeded(CostEstimate.combined([b.cost for b in budgets]), max(b.max_cost for b in budgets))
+
+    @property
+    def funds_short(self) -> Any:  # the first account's that cannot pay (the run record says one is short)
+        return next((part.funds_short for part in self.parts if part.funds_short), None)
+
+    @property
+    def all_clear(self) -> Any:  # AllClear | None: a scan's quiet night across every account, as one line
+        clear = [getattr(part, "all_clear", None) for part in self.parts]
+        if not clear or any(c is None for c in clear) or self.errors:
+            return None
+        return clear[0]._replace(prepaid_instances=sum(c.prepaid_instances for c in clear), accounts=len(clear))
 
     @property
     def cost(self) -> CostEstimate | None:

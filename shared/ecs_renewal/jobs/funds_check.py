@@ -1,0 +1,89 @@
+"""renew-batch's funds forecast: read the balance, add up the horizon's charges, refuse a plan it cannot pay.
+
+The charges (``funds.py``): this run's renewals at the plan's prices, plus the platform's auto-renew
+deductions due in ``FUNDS_HORIZON_DAYS`` — the run's own candidates it leaves to auto-renew, and one look
+ahead per region for the rest (instances expiring before now + horizon + 9 days, their auto-renew
+settings, each priced on its own at its auto-renew duration). The look ahead starts now, not at the
+window's end: a candidate the policy skipped (a tag) is still charged by the platform.
+The balance cannot be read (no ``bss:DescribeAcccount``, BSS down): an error in the result and the alert,
+and the renewals go on without the forecast — an expiring server is the greater harm.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ..deductions import AUTO_RENEWAL, DEDUCTION_LEAD_DAYS, deduction_due_within
+from ..funds import FundsForecast, forecast
+from ..gateway.models import Instance
+from ..plan import RenewalPlan
+from ..pricing import price_query
+from ..records import Price, RegionError
+from ..tag_rules import RenewalTerms
+from ..timeutil import floor_minute, utc_now
+from .base import JobContext, bounded_map, per_region
+
+BALANCE_SCOPE = "funds"  # the ``region`` of an error about the account's money, not a region
+UNREADABLE = ("the balance could not be read (QueryAccountBalance; the role needs bss:DescribeAcccount, "
+              "ram/billing-read-policy.json): no funds forecast: ")
+
+Due = tuple[Instance, int]  # an auto-renewing instance and its auto-renew duration in months
+
+
+def _price(ctx: JobContext, item: Due) -> Price | None:
+    instance, months = item
+    query = price_query(RenewalTerms(months, "Month"))
+    if query is None:
+        return None
+    try:
+        quote = ctx.gateway.renewal_price(instance.region, instance.instance_id, period=query[0], price_unit=query[1])
+    except Exception:  # noqa: BLE001 - an unknown price is counted apart, never guessed
+        return None
+    return Price(quote.trade_price, quote.currency)
+
+
+def deductions_due(ctx: JobContext, horizon: timedelta, planned: set[str],
+                   known: list[Due]) -> tuple[list[tuple[str, Price | None]], list[RegionError]]:
+    """Every auto-renewing instance whose deduction falls in ``horizon`` (not those this run renews)."""
+    now = utc_now()
+    start, end = floor_minute(now), floor_minute(now + horizon + timedelta(days=DEDUCTION_LEAD_DAYS + 1))
+    seen = {instance.instance_id for instance, _ in known}
+
+    def region_due(region: str) -> list[Due]:
+        instances = {i.instance_id: i for i in ctx.gateway.instances(region, expired_start=start, expired_end=end)
+                     if i.is_prepaid and i.instance_id not in planned and i.instance_id not in seen}
+        if not instances:
+            return []
+        return [(instances[a.instance_id], a.duration or 1)
+                for a in ctx.gateway.auto_renew_attributes(region, list(instances))
+                if a.instance_id in instances
+                and deduction_due_within(instances[a.instance_id].expired_time, a.renewal_status, now, horizon)]
+
+    found, errors = per_region(ctx, region_due)
+    due = [item for item in known if deduction_due_within(item[0].expired_time, AUTO_RENEWAL, now, horizon)]
+    due += [item for _, items in found for item in items]
+    prices = bounded_map(lambda item: _price(ctx, item), due, ctx.throughput.renew_concurrency)
+    return [(instance.instance_id, price) for (instance, _), price in zip(due, prices, strict=True)], errors
+
+
+def check_funds(ctx: JobContext, plan: RenewalPlan, known: list[Due],
+                already: tuple[RegionError, ...] = ()) -> tuple[FundsForecast | None, list[RegionError]]:
+    """The forecast (None when off, or when the balance is unreadable) and the errors met making it."""
+    days = ctx.settings.funds_horizon_days
+    if not days:
+        return None, []
+    try:
+        balance = ctx.gateway.account_balance()
+    except Exception as error:  # noqa: BLE001 - reported; the renewals go on without the forecast
+        failed = RegionError.from_error(BALANCE_SCOPE, error, prefix=UNREADABLE)
+        ctx.log.error("funds_unknown", code=failed.code, message=failed.message)
+        return None, [failed]
+    renewals = [(item.instance.instance_id, item.price) for item in plan.items]
+    due, errors = deductions_due(ctx, timedelta(days=days), {i for i, _ in renewals}, known)
+    funds = forecast(balance, days, renewals, due)
+    ctx.log.info("funds_forecast", **funds.as_dict())
+    if funds.is_short:
+        ctx.log.error("funds_short", **funds.as_dict())
+    # A region whose listing already failed is said once, not again for the look ahead.
+    said = {(e.region, e.code) for e in already}
+    return funds, [e for e in errors if (e.region, e.code) not in said]
