@@ -2,8 +2,9 @@
 
 Starts the emulator with a seeded fleet in three regions, then invokes the three handlers with event
 bytes and a python3.12 context, the role's STS credentials in the environment (as Function Compute
-does): scan → renew (dry run) → renew → renew again (a replay) → audit → audit with fix → audit again.
-Prints a summary per step and the DingTalk messages received.
+does): scan → renew (dry run) → renew → renew again (a replay) → audit → audit with fix → audit again →
+what is never silent (a broken setting, a missing permission, low funds; the failed auto-renew deductions
+are at the top of step 1's digest). Prints a summary per step and the DingTalk messages received.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,8 @@ def main() -> int:
         cost = scan["estimated_cost"]
         print(f"   Estimated renewal cost: {cost['amount']:,.2f} {cost['currency'] or ''} "
               f"({cost['priced']} priced, {cost['unknown']} unknown).")
+        print(f"   {YELLOW}Failed auto-renew deductions: {scan['failed_deductions']}{RESET} (auto-renew on, inside the "
+              "last 9 days after the platform's 08:00 UTC+8 attempt: not paid) — at the top of the digest.")
         tiers = Counter(row["tier"] for row in scan["expiring"])
         print("   By reminder tier: " + ", ".join(f"≤{t}d: {tiers[t]}" for t in sorted(t for t in tiers if t)))
         html = ROOT / "build" / "expiries.html"
@@ -182,11 +186,74 @@ def main() -> int:
         print(f"   {DIM}(the replay in step 4 reported again: renew-batch reports every run; the scan's digest "
               f"is not repeated for the same instance and tier on the same day){RESET}")
 
+        silent = never_silent(emu, run)
+
         logs.set_stream(None)
-        problems = twice or not same or [f["instance_id"] for f in real["failed"]] != [short] or again["drift"]
+        problems = (twice or not same or [f["instance_id"] for f in real["failed"]] != [short] or again["drift"]
+                    or silent)
     print(f"\n{BOLD}Done in {time.monotonic() - started:.1f} s.{RESET} Next: `make test`, "
           "`.venv/bin/ecs-renewal --help` (the command), README.md for configuration and deployment.")
     return 1 if problems else 0
+
+
+def show_messages(emu: Emulator, since: int, lines: int = 6) -> None:
+    for message in emu.dingtalk.messages[since:]:
+        body = message.get("markdown") or {}
+        print(f"   {YELLOW}■ {body.get('title', message.get('msgtype'))}{RESET}")
+        for line in [line for line in body.get("text", "").splitlines() if line.strip()][1:1 + lines]:
+            print(f"     {line[:150]}")
+
+
+def never_silent(emu: Emulator, run: Any) -> list[str]:
+    """Step 9: what must never pass in silence — a broken setting, a missing permission, low funds. Returns
+    what did not behave (empty when all did)."""
+    from ecs_renewal.errors import InvalidSettingError
+
+    problems: list[str] = []
+    heading(9, "Never silent: a broken setting, a role that may not read, low funds")
+    print(f"   {DIM}a) renew-batch with WINDOW_DAYS=0: the handler raises before any call, after telling the "
+          f"group{RESET}")
+    before = len(emu.dingtalk.messages)
+    os.environ["WINDOW_DAYS"] = "0"
+    try:
+        run("renew-batch")
+        problems.append("WINDOW_DAYS=0 did not raise")
+    except InvalidSettingError as error:
+        print(f"   {RED}raised{RESET} {type(error).__name__}: {error}")
+    finally:
+        del os.environ["WINDOW_DAYS"]
+    show_messages(emu, before)
+    problems += [] if len(emu.dingtalk.messages) == before + 1 else ["no configuration message"]
+
+    print(f"   {DIM}b) scan-expiring with a role lacking ecs:DescribeInstances (ECS answers it an EMPTY list){RESET}")
+    before = len(emu.dingtalk.messages)
+    lacking = emu.issue_credentials_with_policy({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "ecs:DescribeRenewalPrice", "Resource": "*"}]}, name="ecs-renewal-no-describe")
+    context = fc_context(lacking, request_id="demo-no-describe")
+    denied = invoke("scan-expiring", b"{}", context)
+    for error in denied["errors"]:
+        print(f"   {RED}{error['region']}: {error['code']}{RESET} (missing {error.get('missing_action')}) — not an "
+              "all-clear")
+    show_messages(emu, before, lines=12)
+    problems += [] if {e.get("missing_action") for e in denied["errors"]} == {"ecs:DescribeInstances"} and (
+        "all_clear" not in denied) else ["the missing permission was not reported"]
+
+    print(f"   {DIM}c) renew-batch with a balance of 100.00 CNY: the plan and the auto-renew deductions due in 9 "
+          f"days cost more{RESET}")
+    before = len(emu.dingtalk.messages)
+    emu.add_instance("cn-hangzhou", name="demo-low-funds", expired_time=datetime.now(timezone.utc) + timedelta(days=2))
+    emu.balance = 100.0
+    low = run("renew-batch", {"dry_run": False})
+    funds = low.get("funds_short") or {}
+    print(f"   {RED}nothing renewed{RESET}: due {funds.get('due', 0):,.2f} (renewals {funds.get('renewals', 0):,.2f}, "
+          f"deductions {funds.get('deductions', 0):,.2f}) > {funds.get('spendable', 0):,.2f} {funds.get('currency')}; "
+          f"RenewInstance calls: {low['api_calls'].get('RenewInstance', 0)}")
+    show_messages(emu, before, lines=7)
+    problems += [] if funds and not low["renewed"] else ["low funds did not stop the run"]
+    print(f"   {DIM}(and a scan that finds nothing sends one line: \"all clear — N prepaid instances checked in R "
+          f"regions (A accounts), none expiring in D days\"; a crash or timeout goes to the MNS topic of s.yaml's "
+          f"onFailure){RESET}")
+    return problems
 
 
 if __name__ == "__main__":

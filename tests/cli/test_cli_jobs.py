@@ -102,12 +102,21 @@ def test_renew_is_a_dry_run_unless_told(cli, emulator: Emulator) -> None:
     assert "renewed " in real.err  # progress: one line per renewal
 
 
-def test_exit_1_when_an_instance_fails(cli, emulator: Emulator) -> None:
+def test_exit_1_when_an_instance_fails(cli, emulator: Emulator, monkeypatch) -> None:
     add_expiring(emulator, 1)
+    monkeypatch.setenv("FUNDS_HORIZON_DAYS", "0")  # no forecast: the renewal itself meets the empty balance
     emulator.balance = 0  # RenewInstance answers InvalidAccountStatus.NotEnoughBalance
     outcome = cli("renew", "--region", "cn-hangzhou", "--no-dry-run")
     assert outcome.code == 1
     assert "failed (1)" in outcome.out and "NotEnoughBalance" in outcome.out
+
+
+def test_exit_1_and_nothing_renewed_when_the_funds_do_not_cover_the_plan(cli, emulator: Emulator) -> None:
+    add_expiring(emulator, 1)
+    emulator.balance = 0
+    outcome = cli("renew", "--region", "cn-hangzhou", "--no-dry-run")
+    assert outcome.code == 1 and "LOW FUNDS" in outcome.out and "nothing was renewed" in outcome.out
+    assert "RenewInstance" not in emulator.calls_by_action()
 
 
 def test_exit_1_when_the_safety_cap_stops_the_run(cli, emulator: Emulator) -> None:

@@ -104,7 +104,8 @@ def test_fleet_option_adds_failed_auto_renew_instances_without_changing_the_rest
 
 
 def test_query_account_balance_needs_the_ram_action_the_bss_doc_names(sdk: Sdk, emu: Emulator) -> None:
-    role = emu.add_role("no-billing")  # the target account's documents: ECS actions only
+    ecs_only = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]}
+    role = emu.add_role("no-billing", policy=ecs_only)  # no bss:DescribeAcccount (ram/billing-read-policy.json)
     error = sdk.error(balance_request(), creds=emu.issue_sts_credentials(role_arn=role))
     assert (error.http_status, error.error_code) == (400, "NoPermission")
     sdk.call(balance_request())  # the test function role carries bss:DescribeAcccount (sic)

@@ -4,6 +4,12 @@ A list of n costs ceil(n/100) pages (an empty one still costs one call); auto-re
 100 ids a call, fixed 100 ids a call; renew-batch's re-check of what the owner chose costs one call per
 100 candidates, never one per instance; a renewal price is asked once per region, instance type and
 period, never per instance.
+
+Issue 14 adds, each a fixed cost, never one per instance: a scan region with nothing expiring counts its
+prepaid instances (one page of one) for the all-clear, and a region with none at all proves the permission
+to read it (DescribeInstances with DryRun, once); renew-batch reads the balance once (QueryAccountBalance)
+and looks ahead for the auto-renew deductions due (the instances expiring before now + 9 + 9 days, paged
+like any list).
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ def test_scan_reads_ceil_n_over_100_pages(run, emulator, expiring):
     assert result["count"] == expiring
     # The scan reads the owners' auto-renew choice (100 ids a call) and one price per instance type.
     details = {"DescribeInstanceAutoRenewAttribute": math.ceil(expiring / 100), "DescribeRenewalPrice": 1}
-    assert result["api_calls"] == {"DescribeInstances": max(1, math.ceil(expiring / 100)),
+    # Nothing expiring: one more page (of one) counts what was checked, for the all-clear line.
+    assert result["api_calls"] == {"DescribeInstances": math.ceil(expiring / 100) if expiring else 1 + 1,
                                    **(details if expiring else {})}
     assert emulator_calls(emulator) == result["api_calls"]
 
@@ -69,9 +76,10 @@ def test_renew_rechecks_owner_choices_per_100_not_per_instance(run, emulator):
     result = run("renew-batch", {"dry_run": False, "max_instances": 1000})
     assert {row["instance_id"] for row in result["renewed"]} == ids
     # 2 pages of candidates, 2 auto-renew reads of ≤100 ids, then one RenewInstance each — no
-    # DescribeInstances per instance before renewing it (the documented sample's pattern).
+    # DescribeInstances per instance before renewing it (the documented sample's pattern). The funds
+    # forecast: one balance read, and its look ahead's 2 pages (every instance is planned: nothing more).
     assert result["api_calls"] == {
-        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2, "DescribeRenewalPrice": 1,
-        "RenewInstance": 150,
+        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2 + 2, "DescribeRenewalPrice": 1,
+        "QueryAccountBalance": 1, "RenewInstance": 150,
     }
     assert emulator_calls(emulator) == result["api_calls"]

@@ -120,7 +120,7 @@ def test_a_broken_alert_path_never_fails_the_job(run, env, emulator, log_lines, 
 
     env["DINGTALK_WEBHOOK"] = emulator.dingtalk.webhook_url
 
-    def explode(result):
+    def explode(result, **options):
         raise RuntimeError("message builder bug")
 
     from ecs_renewal.notify import messages

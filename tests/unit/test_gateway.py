@@ -60,8 +60,64 @@ def test_instance_ids_go_as_a_json_array_in_batches_of_100(acs_stub):
                           {"Instances": {"Instance": []}, "NextToken": ""})
     acs_stub.add_response("DescribeInstances", {"InstanceIds": json.dumps(ids[100:])},
                           {"Instances": {"Instance": []}, "NextToken": ""})
+    # Nothing found: the role's permission to read the region is proven before the empty answer is believed.
+    acs_stub.add_server_error("DescribeInstances", "DryRunOperation", "Request validation has been passed",
+                              400, {"DryRun": "true"})
     assert list(gateway().instances("cn-hangzhou", prepaid_only=False, instance_ids=ids)) == []
     assert "InstanceChargeType" not in acs_stub.calls[0][1]
+
+EMPTY = {"Instances": {"Instance": []}, "NextToken": ""}
+
+
+def test_an_empty_answer_is_believed_only_after_a_dry_run_proves_the_permission_once_per_region(acs_stub):
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"}, EMPTY)
+    acs_stub.add_server_error("DescribeInstances", "DryRunOperation", "passed", 400, {"DryRun": "true"})
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"}, EMPTY)  # no second probe
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"},
+                          {"Instances": {"Instance": [instance(1)]}, "NextToken": ""}, region="cn-shanghai")
+    ecs = gateway()
+    assert list(ecs.instances("cn-hangzhou")) == [] and list(ecs.instances("cn-hangzhou")) == []
+    assert len(list(ecs.instances("cn-shanghai"))) == 1  # a non-empty answer is its own proof: no probe
+    assert ecs.read_permission.probes == 1
+
+
+def test_a_role_that_may_not_describe_is_an_error_naming_the_missing_action(acs_stub):
+    from ecs_renewal.gateway.permissions import MissingPermission
+
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"}, EMPTY)
+    acs_stub.add_server_error("DescribeInstances", "Forbidden.RAM", "User not authorized", 403, {"DryRun": "true"})
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"}, EMPTY)
+    ecs = gateway()
+    for _ in range(2):  # the verdict is kept: the second empty answer raises without asking again
+        with pytest.raises(MissingPermission) as raised:
+            list(ecs.instances("cn-hangzhou"))
+        assert raised.value.code == "Forbidden.RAM" and raised.value.missing_action == "ecs:DescribeInstances"
+        assert "NOT checked" in raised.value.message
+    assert ecs.read_permission.probes == 1
+
+
+def test_a_probe_that_fails_for_another_reason_is_raised_and_asked_again_next_time(acs_stub):
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"}, EMPTY)
+    acs_stub.add_server_error("DescribeInstances", "InvalidParameter", "bad", 400, {"DryRun": "true"})
+    acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"}, EMPTY)
+    acs_stub.add_server_error("DescribeInstances", "DryRunOperation", "passed", 400, {"DryRun": "true"})
+    ecs = gateway()
+    with pytest.raises(ApiError, match="InvalidParameter"):
+        list(ecs.instances("cn-hangzhou"))
+    assert list(ecs.instances("cn-hangzhou")) == []
+
+
+def test_auto_renew_attributes_use_a_comma_list_and_page_size_100(acs_stub):
+    ids = [f"i-bp1{n:015d}" for n in range(120)]
+    rows = [{"InstanceId": i, "AutoRenewEnabled": False, "Duration": 0, "PeriodUnit": "Month",
+             "RenewalStatus": "Normal"} for i in ids]
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute",
+                          {"InstanceId": ",".join(ids[:100]), "PageSize": "100", "PageNumber": "1"},
+                          {"InstanceRenewAttributes": {"InstanceRenewAttribute": rows[:100]}, "TotalCount": 100})
+    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {"InstanceId": ",".join(ids[100:])},
+                          {"InstanceRenewAttributes": {"InstanceRenewAttribute": rows[100:]}, "TotalCount": 20})
+    found = list(gateway().auto_renew_attributes("cn-hangzhou", ids))
+    assert [a.instance_id for a in found] == ids and not found[0].enabled
 
 
 def test_auto_renew_attributes_use_a_comma_list_and_page_size_100(acs_stub):

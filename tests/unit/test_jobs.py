@@ -15,7 +15,9 @@ from ecs_renewal.runtime import run_job
 from tests.stubber import ANY
 
 EXPIRY = (datetime.now(timezone.utc) + timedelta(days=2)).replace(second=0, microsecond=0)
-ENV = {"REGIONS": "cn-hangzhou"}
+# The funds forecast (its own calls: QueryAccountBalance, a look ahead) has its own tests: these are about
+# the decisions and the ECS calls they cost.
+ENV = {"REGIONS": "cn-hangzhou", "FUNDS_HORIZON_DAYS": "0"}
 CONTEXT = SimpleNamespace(request_id="unit-1", credentials=SimpleNamespace(
     access_key_id="STS.unit", access_key_secret="unit-secret", security_token="unit-token"))
 
@@ -72,8 +74,10 @@ def test_owner_choices_are_skipped_with_their_reason(acs_stub):
     acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1cccccccccc"}, {"OrderId": "7"})
     result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)
     assert [r["instance_id"] for r in result["renewed"]] == ["i-bp1cccccccccc"]
+    # Auto-renew on, 2 days before expiry: the platform's deduction (from 9 days before) has failed (issue 14).
     assert {s["instance_id"]: s["reason"].split(":")[0] for s in result["skipped"]} == {
-        "i-bp1aaaaaaaaa": "owner set NotRenewal", "i-bp1bbbbbbbbb": "auto-renew is on"}
+        "i-bp1aaaaaaaaa": "owner set NotRenewal", "i-bp1bbbbbbbbb": "auto-renew deduction failed — check the balance"}
+    assert result["failed_deductions"] == 1
 
 
 def test_a_replayed_invocation_sends_the_same_client_token(acs_stub):
