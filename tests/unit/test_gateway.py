@@ -120,19 +120,6 @@ def test_auto_renew_attributes_use_a_comma_list_and_page_size_100(acs_stub):
     assert [a.instance_id for a in found] == ids and not found[0].enabled
 
 
-def test_auto_renew_attributes_use_a_comma_list_and_page_size_100(acs_stub):
-    ids = [f"i-bp1{n:015d}" for n in range(120)]
-    rows = [{"InstanceId": i, "AutoRenewEnabled": False, "Duration": 0, "PeriodUnit": "Month",
-             "RenewalStatus": "Normal"} for i in ids]
-    acs_stub.add_response("DescribeInstanceAutoRenewAttribute",
-                          {"InstanceId": ",".join(ids[:100]), "PageSize": "100", "PageNumber": "1"},
-                          {"InstanceRenewAttributes": {"InstanceRenewAttribute": rows[:100]}, "TotalCount": 100})
-    acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {"InstanceId": ",".join(ids[100:])},
-                          {"InstanceRenewAttributes": {"InstanceRenewAttribute": rows[100:]}, "TotalCount": 20})
-    found = list(gateway().auto_renew_attributes("cn-hangzhou", ids))
-    assert [a.instance_id for a in found] == ids and not found[0].enabled
-
-
 def test_renewal_carries_period_unit_and_client_token(acs_stub):
     acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1000000000000001", "Period": "3",
                                             "PeriodUnit": "Month", "ClientToken": "tok-1"},
