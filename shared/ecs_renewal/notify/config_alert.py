@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import CredentialsError, InvalidEventError, InvalidSettingError
-from ..logs import JsonLogger
+from ..logs import JsonLogger, redact
 from .markdown import KEYWORD, MAX_MESSAGE_BYTES, Message, truncate_utf8
 
 
@@ -34,6 +34,12 @@ class ConfigurationProblem:
 
 
 def problem_of(job: str, error: Exception) -> ConfigurationProblem:
+    problem = _problem(job, error)
+    # An event value is quoted in its problem: never let a secret someone pasted there leave in a message.
+    return ConfigurationProblem(problem.job, problem.key, redact(problem.problem), problem.where, problem.fix)
+
+
+def _problem(job: str, error: Exception) -> ConfigurationProblem:
     if isinstance(error, InvalidEventError):
         return ConfigurationProblem(
             job, error.key, error.problem,
