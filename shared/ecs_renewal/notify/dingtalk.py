@@ -133,38 +133,35 @@ class DingTalkNotifier:
         at_user_ids: Iterable[str] = (),
     ) -> bool:
         """Post one markdown message; True when DingTalk accepted it. Never raises."""
-        if not self.enabled:
-            self._log_off_once()
-            return False
-        try:
-            problem = self._budget_problem()
-            if problem:
-                self._log.warning("dingtalk message dropped", title=title, reason=problem,
-                                  text=text[:_LOGGED_TEXT_CHARS])
-                return False
-            return self._deliver(title, text, tuple(at_mobiles), tuple(at_user_ids))
-        except Exception as exc:  # noqa: BLE001 -- deliberate: a notification bug must not fail the renewal run
-            self._log.error("dingtalk send crashed", title=title, error=type(exc).__name__, detail=str(exc))
-            return False
+        mobiles, user_ids = tuple(at_mobiles), tuple(at_user_ids)
+        return self._guarded(title, lambda: self._deliver(title, text, mobiles, user_ids), dropped_text=text)
 
     def send_action_card(self, title: str, text: str, buttons: Iterable[tuple[str, str]]) -> bool:
         """Post one ``actionCard`` with separate buttons (title, URL); True when DingTalk accepted it."""
+
+        def deliver() -> bool:
+            card_text = truncate_utf8(text, MAX_MESSAGE_BYTES)
+            card = {"title": title, "text": card_text, "btnOrientation": "1",
+                    "btns": [{"title": label, "actionURL": url} for label, url in buttons]}
+            payload = json.dumps({"msgtype": "actionCard", "actionCard": card}, ensure_ascii=False)
+            redaction.leaving("DingTalk message", payload)
+            return self._deliver_body(title, card_text, payload.encode("utf-8"))
+
+        return self._guarded(title, deliver)
+
+    def _guarded(self, title: str, deliver: Callable[[], bool], *, dropped_text: str | None = None) -> bool:
+        """Every send's guard: off without a webhook, dropped over the robot's limits, and never raises."""
         if not self.enabled:
             self._log_off_once()
             return False
         try:
             problem = self._budget_problem()
             if problem:
-                self._log.warning("dingtalk message dropped", title=title, reason=problem)
+                text = {"text": dropped_text[:_LOGGED_TEXT_CHARS]} if dropped_text is not None else {}
+                self._log.warning("dingtalk message dropped", title=title, reason=problem, **text)
                 return False
-            if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
-                text = truncate_utf8(text, MAX_MESSAGE_BYTES)
-            card = {"title": title, "text": text, "btnOrientation": "1",
-                    "btns": [{"title": label, "actionURL": url} for label, url in buttons]}
-            payload = json.dumps({"msgtype": "actionCard", "actionCard": card}, ensure_ascii=False)
-            redaction.leaving("DingTalk message", payload)
-            return self._deliver_body(title, text, payload.encode("utf-8"))
-        except Exception as exc:  # noqa: BLE001 -- a notification bug must not fail the run
+            return deliver()
+        except Exception as exc:  # noqa: BLE001 -- deliberate: a notification bug must not fail the renewal run
             self._log.error("dingtalk send crashed", title=title, error=type(exc).__name__, detail=str(exc))
             return False
 
