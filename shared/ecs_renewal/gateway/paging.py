@@ -1,6 +1,6 @@
 """One pagination engine and one chunking helper, driven by per-action data (Cloud Custodian's enum_spec).
 
-Each ECS list action pages its own way and takes ids its own way (``../shared/reference/ecs-api.md``):
+Each ECS list action pages its own way and takes ids its own way (the ECS API reference, each action's page):
 
 | action | pages by | page size | ids sent as | ids a call |
 | --- | --- | --- | --- | --- |
