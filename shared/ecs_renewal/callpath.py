@@ -37,7 +37,9 @@ class CallPath(NamedTuple):  # immutable; cheaper to define at a cold start than
 
     def caller(self, *, role_arn: str | None = None, log: JsonLogger | None = None,
                assumed: Credentials | None = None) -> Caller:
-        """The gateway's call path, with role credentials when a role is named, paced at ECS_MAX_QPS."""
+        """The gateway's call path, with role credentials when a role is named, paced per (region, action) at
+        ECS_MAX_QPS (or each action's documented quota). One caller per account: its lanes are the cloud's
+        (account, region, API) counters."""
         log = log or self.log
         role_arn = role_arn or self.settings.assume_role_arn
         retry, stats = RetryPolicy(deadline=self.deadline), CallStats()

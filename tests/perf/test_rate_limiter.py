@@ -90,30 +90,70 @@ def test_actions_have_separate_lanes():
     assert clock.now == before
 
 
-def test_throttling_shrinks_once_per_burst_then_recovers_gradually():
+def test_a_throttle_blocks_the_lane_until_the_next_minute_then_probes_at_one_qps():
+    # The ECS throttling doc: throttled in minute T, callable in T+1; after a throttle, probe at 1 QPS.
+    rl, clock = limiter(40)
+    clock.now = 6_000_030.0  # second 30 of a wall-clock minute
+    sent = [rl.acquire("RenewInstance", "cn-hangzhou") for _ in range(10)]
+    for at in sent[:5]:
+        rl.admitted("RenewInstance", at, "cn-hangzhou")
+    rl.throttled("RenewInstance", sent[5], "cn-hangzhou")
+    for at in sent[6:]:  # the rest of that burst: the same block, not a new one
+        rl.throttled("RenewInstance", at, "cn-hangzhou")
+    probe = rl.acquire("RenewInstance", "cn-hangzhou")
+    assert probe >= 6_000_060.0  # nothing before the next minute
+    rl.throttled("RenewInstance", probe, "cn-hangzhou")  # our minute and the cloud's may differ
+    second = rl.acquire("RenewInstance", "cn-hangzhou")
+    assert second - probe == pytest.approx(ratelimit.PROBE_INTERVAL)  # probing at 1 QPS, no new block
+    rl.admitted("RenewInstance", second, "cn-hangzhou")
+    usage = rl.usage()["RenewInstance"]
+    assert usage["throttled"] == 6 and usage["blocks"] == 1
+    # Resumed below the throttled rate (5 admitted in the second before it), and never climbs above it again.
+    assert rl.limit("RenewInstance", "cn-hangzhou") < 5
+    clock.sleep(600)
+    assert rl.limit("RenewInstance", "cn-hangzhou") < 5
+
+
+def test_one_probe_in_flight_while_the_lane_probes():
     rl, clock = limiter(100)
-    sent = [rl.acquire("RenewInstance") for _ in range(10)]
-    rl.throttled("RenewInstance", sent[5])
-    assert rl.limit("RenewInstance") == pytest.approx(100 * ratelimit.DECREASE)
-    rl.throttled("RenewInstance", sent[6])  # sent before that cut: the same burst, no second cut
-    assert rl.limit("RenewInstance") == pytest.approx(100 * ratelimit.DECREASE)
-    later = rl.acquire("RenewInstance")
-    rl.throttled("RenewInstance", later)  # sent after the cut and refused again: cut again
-    assert rl.limit("RenewInstance") == pytest.approx(100 * ratelimit.DECREASE**2, rel=0.01)
-
-    shrunk = rl.limit("RenewInstance")
-    clock.sleep(2.0)
-    assert shrunk < rl.limit("RenewInstance") < 100  # climbing back, not jumping
-    clock.sleep(30.0)
-    assert rl.limit("RenewInstance") == 100  # and never above the configured limit
-    assert rl.usage()["RenewInstance"]["throttled"] == 3
+    first = rl.acquire("DescribeInstances", "cn-hangzhou")
+    rl.throttled("DescribeInstances", first, "cn-hangzhou")
+    probe = rl.acquire("DescribeInstances", "cn-hangzhou")
+    # The probe's answer has not come: nobody else may send, not even a second later.
+    with pytest.raises(ratelimit.LaneBlocked):
+        rl.acquire("DescribeInstances", "cn-hangzhou", deadline=clock.now + ratelimit.PROBE_INTERVAL + 0.1)
+    rl.admitted("DescribeInstances", probe, "cn-hangzhou")
+    before = clock.now
+    rl.acquire("DescribeInstances", "cn-hangzhou")  # the block is over: normal pacing again
+    assert clock.now - before < 0.1
 
 
-def test_a_shrunk_lane_paces_slower_and_never_goes_to_zero():
+def test_regions_have_separate_lanes_and_a_block_stays_in_its_region():
+    rl, clock = limiter(10)
+    rl.throttled("RenewInstance", rl.acquire("RenewInstance", "cn-hangzhou"), "cn-hangzhou")
+    before = clock.now
+    rl.acquire("RenewInstance", "cn-shanghai")  # another region's lane is untouched
+    rl.acquire("DescribeInstances", "cn-hangzhou")  # and another action in the same region
+    assert clock.now == before
+
+
+def test_a_block_past_the_deadline_is_refused_at_once():
+    rl, clock = limiter(10)
+    clock.now = 6_000_010.0
+    rl.throttled("RenewInstance", rl.acquire("RenewInstance", "cn-hangzhou"), "cn-hangzhou")
+    with pytest.raises(ratelimit.LaneBlocked):
+        rl.acquire("RenewInstance", "cn-hangzhou", deadline=clock.now + 20)
+    assert clock.now == 6_000_010.0  # no waiting for a slot it could not use
+
+
+def test_repeated_blocks_shrink_the_lane_but_never_to_zero():
     rl, clock = limiter(100)
     for _ in range(50):
+        at = rl.acquire("DescribeInstances")
+        rl.admitted("DescribeInstances", at)
         rl.throttled("DescribeInstances", rl.acquire("DescribeInstances"))
-    assert rl.limit("DescribeInstances") == pytest.approx(100 * ratelimit.FLOOR_SHARE, rel=0.5)
+        rl.admitted("DescribeInstances", rl.acquire("DescribeInstances"))  # the probe passes
+    assert rl.limit("DescribeInstances") == pytest.approx(100 * ratelimit.FLOOR_SHARE)
     start = clock.now
     sent = [rl.acquire("DescribeInstances") for _ in range(8)]
-    assert sent[-1] - start > 0.8  # about 5 to 10 a second now, climbing back slowly
+    assert sent[-1] - start > 0.8  # about 5 a second now

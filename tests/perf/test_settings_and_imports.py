@@ -20,15 +20,27 @@ OPTIONAL = ("aliyunsdksts", "fc2", "alibabacloud_fc20230330", "alibabacloud_tea_
 
 
 def test_defaults_and_per_action_limits():
-    assert throughput_settings({}).qps_for("RenewInstance") == DEFAULT_MAX_QPS
+    # Unset: each action's documented (unverified) quota; an action not in the table gets the fallback.
+    defaults = throughput_settings({})
+    assert defaults.qps_for("DescribeInstances") == 100
+    assert defaults.qps_for("RenewInstance", "cn-hangzhou") == pytest.approx(1000 / 60)
+    assert defaults.qps_for("TagResources") == DEFAULT_MAX_QPS
     settings = throughput_settings({"ECS_MAX_QPS": "100, RenewInstance=20", "REGION_CONCURRENCY": "16",
                                     "RENEW_CONCURRENCY": "4"})
     assert (settings.region_concurrency, settings.renew_concurrency) == (16, 4)
     assert settings.qps_for("RenewInstance") == 20 and settings.qps_for("DescribeInstances") == 100
 
 
+def test_ecs_max_qps_in_quota_centers_shape_per_region_and_per_minute():
+    settings = throughput_settings({"ECS_MAX_QPS": "50, RenewInstance=600/60, cn-hangzhou:RenewInstance=2"})
+    assert settings.qps_for("RenewInstance", "cn-hangzhou") == 2
+    assert settings.qps_for("RenewInstance", "cn-beijing") == 10
+    assert settings.qps_for("DescribeInstances", "cn-hangzhou") == 50
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("ECS_MAX_QPS", "fast"), ("ECS_MAX_QPS", "0"), ("ECS_MAX_QPS", "renew=5"), ("ECS_MAX_QPS", "nan"),
+    ("ECS_MAX_QPS", "RenewInstance=5/30"), ("ECS_MAX_QPS", "hangzhou:RenewInstance=5"),
     ("REGION_CONCURRENCY", "0"), ("REGION_CONCURRENCY", "65"), ("RENEW_CONCURRENCY", "eight"),
 ])
 def test_a_bad_value_names_its_variable_before_any_call(name, value, mocker):

@@ -240,9 +240,9 @@ def test_a_region_that_goes_down_mid_batch_fails_its_rest_only(run, env, emulato
         # A server whose throttle lifts when its 1 s window slides: measures our backoff alone.
         pytest.param(False, id="sliding-second"),
         # The documented rule: throttled in minute T, blocked until minute T+1 (ECS API throttling doc).
-        pytest.param(True, id="minute-block", marks=pytest.mark.xfail(strict=True, reason=(
-            "issue 12 product side: the client gives up after ~30 s of backoff, a minute-long block fails"
-            " renewals (Throttling.User in failed)"))),
+        # Before issue 12 the client gave up after ~30 s of backoff and this failed renewals (Throttling.User);
+        # now the lane waits for the next minute, probes at 1 QPS and every renewal lands.
+        pytest.param(True, id="minute-block"),
     ],
 )
 def test_the_server_rate_limit_slows_the_run_but_every_renewal_lands(run, env, emulator, minute_block):

@@ -17,7 +17,7 @@ from .event import parse_event
 from .parse import TagMatcher
 from .resolve import environment_value, reject_unknown_keys, resolve
 from .table import BY_NAME, ENVIRONMENT_SETTINGS, EVENT_SETTINGS, JOB_KEYS, JOBS, RENEW
-from .values import DEFAULT_MAX_QPS
+from .values import documented_qps
 from .window import Window, check_renew_period, check_window_fits_period, window_of
 
 DEFAULT_REGION_CONCURRENCY = BY_NAME["region_concurrency"].default  # most fleets' regions in one wave
@@ -114,18 +114,25 @@ class Throughput:
 
     region_concurrency: int = DEFAULT_REGION_CONCURRENCY
     renew_concurrency: int = DEFAULT_RENEW_CONCURRENCY
-    max_qps: float = DEFAULT_MAX_QPS  # every action not named in max_qps_by_action
-    max_qps_by_action: tuple[tuple[str, float], ...] = ()
+    max_qps: float | None = None  # every action not named in max_qps_by_action; None = documented per action
+    max_qps_by_action: tuple[tuple[str, float], ...] = ()  # "Action" or "region:Action" -> calls per second
 
-    def qps_for(self, action: str) -> float:
-        return dict(self.max_qps_by_action).get(action, self.max_qps)
+    def qps_for(self, action: str, region: str | None = None) -> float:
+        """One (region, action) lane's calls per second: region:Action, Action, every action, documented."""
+        named = dict(self.max_qps_by_action)
+        if region and f"{region}:{action}" in named:
+            return named[f"{region}:{action}"]
+        if action in named:
+            return named[action]
+        return self.max_qps if self.max_qps is not None else documented_qps(action)
 
 
 def throughput_settings(environ: Mapping[str, str]) -> Throughput:
     """``REGION_CONCURRENCY``, ``RENEW_CONCURRENCY`` (1..64) and ``ECS_MAX_QPS``.
 
-    ``ECS_MAX_QPS`` is a number (every action), or ``Action=number`` pairs, or both:
-    ``ECS_MAX_QPS=100,RenewInstance=20``.
+    ``ECS_MAX_QPS`` is a number (every action), ``Action=number`` or ``region:Action=number`` pairs (a
+    number may be ``N/60``: per minute), or a mix: ``ECS_MAX_QPS=100,RenewInstance=20``. Unset: the
+    documented quota of each action (``values.DOCUMENTED_QUOTAS``, unverified).
     """
     region, renew = (environment_value(name, environ) for name in ("REGION_CONCURRENCY", "RENEW_CONCURRENCY"))
     max_qps, by_action = environment_value("ECS_MAX_QPS", environ)

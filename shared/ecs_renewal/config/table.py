@@ -174,9 +174,12 @@ ENVIRONMENT_SETTINGS = (
             "not say (a local run); retries stop 15 s before it", env="FUNCTION_TIMEOUT_SECONDS",
             check=p.env_seconds(1, 86_400), parse=p.env_seconds(1, 86_400), default=900.0,
             default_text="the function's timeout, else 900"),
-    Setting("max_qps", "a number, `Action=number` pairs, or both", "calls per second per API action, kept on our "
-            "side: set it to your quota, e.g. `100,RenewInstance=20` (see [Performance](#performance))",
-            env="ECS_MAX_QPS", parse=v.max_qps, default=(v.DEFAULT_MAX_QPS, ()), default_text="20"),
+    Setting("max_qps", "a number, `Action=number` or `region:Action=number` pairs (`N/60` = per minute), or a mix",
+            "calls per second per (region, API action) — ECS counts each on its own — kept on our side: set it to "
+            "your Quota Center quota, e.g. `100,RenewInstance=1000/60,cn-hangzhou:RenewInstance=10` (see "
+            "[Performance](#performance))", env="ECS_MAX_QPS", parse=v.max_qps, default=(None, ()),
+            default_text="the documented quota per action (unverified): Describe* 100/s, RenewInstance and "
+            "ModifyInstanceAutoRenewAttribute 1000/60 s, DescribeRenewalPrice 500/60 s, others 20/s"),
     Setting("region_concurrency", "int 1..64", "regions worked at once", env="REGION_CONCURRENCY",
             parse=p.env_int(_concurrency), default=16),
     Setting("renew_concurrency", "int 1..64", "renewals in flight per region", env="RENEW_CONCURRENCY",

@@ -24,11 +24,65 @@ MAX_ACCOUNT_IDS = 500
 RENEW_PERIODS = {"Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60), "Week": (1, 2, 3, 4)}
 AUTO_RENEW_DURATIONS = (1, 2, 3, 6, 12)
 
-# ECS throttles per account, per API and per region; the thresholds are shown in Quota Center → API Rate
-# Limits and are not published (unverified). 20 calls/s per action is a conservative default: set
-# ECS_MAX_QPS to your quota. One limit per action covers every region at once (stricter than needed).
-DEFAULT_MAX_QPS = 20.0
+# ECS throttles per account (ParentUid), per region and per API (ECS "API throttling" doc; Quota Center's
+# dimension "regionId, API, ParentUid"), thresholds written ``N/1(s)`` or ``N/60(s)``. Quota Center shows an
+# account's own numbers only; none below was read for these exact APIs — every one is UNVERIFIED: the public
+# ECS quota page lists many 2014-05-26 APIs at 1000/60(s) (500/60(s) for DescribePrice), and most Describe
+# calls of Alibaba Cloud products at 100/1(s). Set ECS_MAX_QPS to your quota: in the same shape, per action,
+# per region and action, per second or per minute. Each (region, action) is paced on its own.
+DOCUMENTED_QUOTAS: dict[str, tuple[int, int]] = {  # action -> (calls, seconds); all UNVERIFIED
+    "DescribeInstances": (100, 1),
+    "DescribeInstanceAutoRenewAttribute": (100, 1),
+    "ModifyInstanceAutoRenewAttribute": (1000, 60),
+    "RenewInstance": (1000, 60),
+    "DescribeRenewalPrice": (500, 60),
+    "AssumeRole": (100, 1),
+    "GetCallerIdentity": (100, 1),
+}
+DEFAULT_MAX_QPS = 20.0  # any action not in the table (tag APIs, BSS): conservative
 _ACTION_PATTERN = r"^[A-Z][A-Za-z]{2,63}$"  # compiled only when ECS_MAX_QPS names an action
+_RATE_RE = re.compile(r"^\s*([0-9.eE+-]+)\s*(?:/\s*(1|60)\s*s?)?\s*$")
+
+
+def documented_qps(action: str) -> float:
+    """Calls per second of an action's documented (unverified) quota; ``DEFAULT_MAX_QPS`` when unlisted."""
+    quota = DOCUMENTED_QUOTAS.get(action)
+    return quota[0] / quota[1] if quota else DEFAULT_MAX_QPS
+
+
+def _rate(part: str, number: str) -> float:
+    match = _RATE_RE.match(number)
+    try:
+        calls, seconds = (float(match.group(1)), int(match.group(2) or 1)) if match else (float("nan"), 1)
+    except ValueError:
+        calls, seconds = float("nan"), 1
+    rate = calls / seconds
+    if not 0.1 <= rate <= 10_000:  # NaN fails this too
+        raise ValueError(f"{part!r}: give calls per second from 0.1 to 10000 (or N/60 per minute), e.g. 100, "
+                         "RenewInstance=20, RenewInstance=1000/60 or cn-hangzhou:RenewInstance=10")
+    return rate
+
+
+def max_qps(text: str) -> tuple[float | None, tuple[tuple[str, float], ...]]:
+    """Quotas in Quota Center's shape: ``100`` (every action), ``RenewInstance=20`` or ``RenewInstance=1000/60``
+    (one action, every region), ``cn-hangzhou:RenewInstance=10`` (one action in one region); any mix.
+
+    Returns (the rate for every action, or None = the documented quota per action; the named rates).
+    """
+    default: float | None = None
+    by_action: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, number = part.rpartition("=")
+        name = name.strip()
+        if sep:
+            region, colon, action = name.rpartition(":")
+            if not re.match(_ACTION_PATTERN, action.strip()) or (colon and not REGION_RE.match(region.strip())):
+                raise ValueError(f"{name!r} is not an API action name (or region:Action)")
+            by_action[f"{region.strip()}:{action.strip()}" if colon else action.strip()] = _rate(part, number)
+        else:
+            default = _rate(part, number)
+    return default, tuple(sorted(by_action.items()))
+
 
 _TAG_NAME_RE = re.compile(r"^[^\s=,]{1,128}$")
 NEVER = 10**9  # SHARD_SIZE=0: a shard size no run reaches
@@ -44,26 +98,6 @@ def shard(value: Any) -> dict[str, Any]:
     if not isinstance(coordinator, str) or not 1 <= len(coordinator) <= 128:
         raise ValueError("coordinator must be a request id")
     return dict(value)
-
-
-def max_qps(text: str) -> tuple[float, tuple[tuple[str, float], ...]]:
-    """``100`` (every action), ``RenewInstance=20`` (one action), or both: ``100,RenewInstance=20``."""
-    default, by_action = DEFAULT_MAX_QPS, {}
-    for part in (p.strip() for p in text.split(",") if p.strip()):
-        action, sep, number = part.rpartition("=")
-        if sep and not re.match(_ACTION_PATTERN, action.strip()):
-            raise ValueError(f"{action.strip()!r} is not an API action name")
-        try:
-            rate = float(number)
-        except ValueError:
-            rate = float("nan")
-        if not 0.1 <= rate <= 10_000:  # NaN fails this too
-            raise ValueError(f"{part!r}: give calls per second from 0.1 to 10000, e.g. 100 or RenewInstance=20")
-        if sep:
-            by_action[action.strip()] = rate
-        else:
-            default = rate
-    return default, tuple(sorted(by_action.items()))
 
 
 def shard_size(text: str) -> int:

@@ -5,7 +5,9 @@
 - HTTPS to the real endpoints (the ECS request classes default to plain HTTP, reference trap 2), or the
   ``ECS_ENDPOINT`` / ``STS_ENDPOINT`` base URL, scheme included, for the emulator.
 - The SDK's retry off; :class:`RetryPolicy` decides. Every attempt is counted per action and, with a
-  :class:`~.ratelimit.RateLimiter`, paced per action; a throttling answer slows that action down.
+  :class:`~.ratelimit.RateLimiter`, paced per (region, action); a throttling answer blocks that lane until
+  the cloud's next minute, then it probes at 1 QPS: throttling never uses up a retry attempt, only the
+  run's deadline ends the wait (an ``ApiError`` ``Throttling.User`` says so).
 - Thread-safe: jobs call from a pool of threads (one client per region, shared; its HTTP pool is sized
   for the calls a region may have in flight).
 """
@@ -25,7 +27,7 @@ from aliyunsdkcore.client import AcsClient
 from ..credentials import Credentials
 from ..errors import ApiError, Reply
 from ..logs import JsonLogger, get_logger
-from .ratelimit import RateLimiter
+from .ratelimit import LaneBlocked, RateLimiter
 from .retry import THROTTLING_CODES, TOKEN_EXPIRED_CODES, RetryPolicy
 
 # The SDK logs every server error itself, and at DEBUG it logs request parameters including the
@@ -33,6 +35,9 @@ from .retry import THROTTLING_CODES, TOKEN_EXPIRED_CODES, RetryPolicy
 logging.getLogger("aliyunsdkcore").setLevel(logging.CRITICAL)
 
 DEFAULT_CONNECT_TIMEOUT = 5
+# A safety net for a server that throttles forever with no deadline set (tests, the CLI without a timeout):
+# at 1 QPS probing this is over half an hour of trying.
+MAX_THROTTLED_ANSWERS = 2000
 DEFAULT_POOL_SIZE = 16  # HTTP connections kept per client (region); more calls in flight open and drop extras
 
 
@@ -169,15 +174,27 @@ class Caller:
         else:
             request.set_protocol_type("https")
         attempt = 0
+        throttled_answers = 0
         refreshed = False
+        limiter = self.limiter
         while True:
             signed_with = self.factory.credentials
             client = self.factory.sts_client(region) if product == "sts" else self.factory.ecs_client(region)
-            # Every attempt takes a slot: a retry costs the quota exactly like a first call.
-            sent_at = self.limiter.acquire(action) if self.limiter else 0.0
+            # Every attempt takes a slot in its (region, action) lane: a retry costs the quota like a first call.
+            if limiter is not None:
+                try:
+                    sent_at = limiter.acquire(action, region, deadline=self.retry.deadline)
+                except LaneBlocked as blocked:
+                    raise ApiError(
+                        "Throttling.User", f"{action} in {region} stays throttled past the run's deadline "
+                        f"({throttled_answers} throttled answers)", action=action, region=region,
+                        reply=Reply(400, None, attempt + throttled_answers),
+                    ) from blocked
             self.stats.count(action)
             try:
                 body = client.do_action_with_exception(request)
+                if limiter is not None:
+                    limiter.admitted(action, sent_at, region)
                 return json.loads(body)
             except ServerException as error:
                 code, message = error.get_error_code(), error.get_error_msg()
@@ -185,17 +202,27 @@ class Caller:
             except ClientException as error:
                 code, message, status, request_id = error.get_error_code(), error.get_error_msg(), None, None
 
+            if limiter is not None:
+                if code in THROTTLING_CODES:
+                    limiter.throttled(action, sent_at, region)
+                else:
+                    limiter.admitted(action, sent_at, region)
             if code in TOKEN_EXPIRED_CODES and self.refresh_credentials and not refreshed:
                 # The STS token ran out mid-run: get fresh credentials once and go on where we were.
                 refreshed = True
                 self._refresh(signed_with, action, region)
                 continue
-            if code in THROTTLING_CODES and self.limiter:
-                self.limiter.throttled(action, sent_at)
+            if code in THROTTLING_CODES and limiter is not None and throttled_answers < MAX_THROTTLED_ANSWERS:
+                # The lane now waits for the cloud's next minute and probes at 1 QPS: no attempt is used up,
+                # the run's deadline (inside the function's timeout) is the only limit (LaneBlocked above).
+                throttled_answers += 1
+                self.log.warning("api_throttled", action=action, region=region, code=code,
+                                 answers=throttled_answers)
+                continue
             pause = self.retry.should_retry(attempt, code, status)
             if pause is None:
                 raise ApiError(code, _one_line(message), action=action, region=region,
-                               reply=Reply(status, request_id, attempt + 1))
+                               reply=Reply(status, request_id, attempt + throttled_answers + 1))
             self.log.warning(
                 "api_retry", action=action, region=region, code=code, attempt=attempt + 1,
                 pause_s=round(pause, 3),

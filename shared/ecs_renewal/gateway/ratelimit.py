@@ -1,24 +1,33 @@
-"""Client-side flow control: every API action gets its own lane, paced at — never above — its limit.
+"""Client-side flow control: one lane per (region, API action), paced at — never above — its quota.
 
-ECS counts calls per account, per API and per region, and a call over the threshold is refused with
-``Throttling*`` — in the real cloud, for the rest of that minute (``ecs-api`` throttling docs). Hitting
-the limit on purpose and retrying is therefore the slowest way through a big fleet. Each lane combines:
+ECS counts calls per account (ParentUid), per region and per API, and a call over the threshold is refused
+with ``Throttling*``; "if an API is throttled in minute T it can be called again in minute T+1", and after
+a throttle one should probe at 1 QPS (ECS "API throttling" doc, Quota Center's dimension "regionId, API,
+ParentUid"). One limiter serves one account's run (each account has its own caller), so a lane per
+(region, action) is exactly the cloud's counter. Each lane combines:
 
 - a **token bucket** that paces calls at ``PACING_SHARE`` of the limit, with a small burst, so calls
   arrive evenly (a burst lands on the server spread out by its queue, and spills into the next second);
 - a **sliding one-second window** holding at most ``PACING_SHARE`` of the limit: the hard guarantee that
   no second ever sees more sends than that, whatever the bucket allowed. The missing 5 % absorbs how
   the server's clock sees our sends: a call waits in queues for a varying time before ECS counts it;
-- **AIMD**: a throttling answer cuts the lane's limit by ``DECREASE`` (once per burst of answers: only
-  calls sent after the previous cut can cut again), then the limit climbs back by ``RECOVERY_PER_SECOND``
-  of the configured one per second without throttling.
+- **the minute block**: a throttling answer stops the lane until the next wall-clock minute (no call
+  could pass before it), then the lane **probes at 1 QPS**, one call in flight, until a call is admitted;
+  it then resumes *below the rate that was throttled* — at most ``DECREASE`` of the lane's limit and of
+  the rate the server admitted in the second before the refusal — and never climbs back above that
+  ceiling in this run (the quota is a fixed number; a minute lost per overshoot is too dear to re-test).
+  Throttled probes do not re-block: our clock and the cloud's minute may disagree by a few seconds.
+- **AIMD** inside the ceiling: a cut climbs back by ``RECOVERY_PER_SECOND`` of the ceiling per second.
 
 A caller *reserves* a send time under the lock and sleeps outside it, so waiting threads are served in
-order and none spins. Clock and sleep are injectable for tests.
+order and none spins. A reservation that would start after ``deadline`` raises :class:`LaneBlocked`
+instead of waiting. Clock, wall clock and sleep are injectable for tests.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
 import threading
 import time
 from collections import deque
@@ -28,26 +37,46 @@ PACING_SHARE = 0.95  # the rest absorbs jitter between our send and the server's
 BURST_SHARE = 0.2  # calls that may go at once after a pause (a fifth of a second's worth)
 WINDOW_SECONDS = 1.0
 DECREASE = 0.8
-RECOVERY_PER_SECOND = 0.05  # of the configured limit: from a cut to 80 % back to 100 % in 4 s
+RECOVERY_PER_SECOND = 0.05  # of the ceiling: from a cut to 80 % back to 100 % in 4 s
 FLOOR_SHARE = 0.05  # AIMD never goes below this share of the configured limit
+PROBE_INTERVAL = 1.0  # "probe at 1 QPS" after a block (ECS API throttling doc)
+BLOCK_MARGIN = 0.25  # seconds past the wall-clock minute before the first probe
+PROBE_TIMEOUT = 30.0  # a probe whose answer never came back no longer holds the lane
+POLL = 0.25  # a thread waiting for a probe's answer looks again this often
+ADMITTED_MEMORY = 60.0  # seconds of admitted send times kept per lane (to estimate the quota on a refusal)
+
+
+class LaneBlocked(Exception):
+    """The lane cannot send before the caller's deadline (a minute block, or probing, runs past it)."""
+
+    def __init__(self, action: str, region: str, until: float) -> None:
+        super().__init__(f"{action} in {region or '-'} is throttled until after the run's deadline")
+        self.action, self.region, self.until = action, region, until
 
 
 class _Lane:
-    """One action's pacing state (guarded by the limiter's lock)."""
+    """One (region, action)'s pacing state (guarded by the limiter's lock)."""
 
-    __slots__ = ("calls", "configured", "cut_at", "limit", "recovered_at", "sent", "throttled", "tokens",
-                 "updated", "waited")
+    __slots__ = ("admitted", "blocked_until", "blocks", "calls", "ceiling", "configured", "cut_at", "limit",
+                 "next_probe", "probe_sent", "probing", "recovered_at", "sent", "throttled", "tokens", "updated",
+                 "waited")
 
     def __init__(self, configured: float, now: float) -> None:
-        self.configured = self.limit = configured
+        self.configured = self.limit = self.ceiling = configured
         self.tokens = max(1.0, configured * BURST_SHARE)  # a lane starts with its burst
         self.updated = now  # when ``tokens`` was true; may lie in the future (the last reservation)
         self.recovered_at = now
         self.cut_at = float("-inf")
         self.sent: deque[float] = deque()  # send times of the last ``window_cap`` calls
+        self.admitted: deque[float] = deque()  # send times of calls the server admitted (last minute)
+        self.blocked_until = float("-inf")
+        self.probing = False
+        self.probe_sent: float | None = None  # the probe in flight (its send time)
+        self.next_probe = float("-inf")
         self.waited = 0.0
         self.calls = 0
         self.throttled = 0
+        self.blocks = 0
 
     @property
     def rate(self) -> float:
@@ -63,92 +92,200 @@ class _Lane:
 
 
 class RateLimiter:
-    """Per-action pacing at a configured calls-per-second limit, shrinking on throttling, recovering after."""
+    """Pacing per (region, action) at a configured calls-per-second limit; a throttle blocks to the minute."""
 
     def __init__(
         self,
-        limit_for: Callable[[str], float],
+        limit_for: Callable[..., float],
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] | None = None,
     ) -> None:
+        """``limit_for(action, region)`` (or ``limit_for(action)``) gives calls per second for a lane."""
         self._limit_for = limit_for
+        try:
+            self._by_region = len(inspect.signature(limit_for).parameters) >= 2
+        except (TypeError, ValueError):  # a builtin without a signature: one argument
+            self._by_region = False
         self._clock = clock
         self._sleep = sleep
-        self._lanes: dict[str, _Lane] = {}
+        # The wall clock tells where the cloud's minute ends; with an injected clock, that clock is the wall.
+        self._wall = wall or (time.time if clock is time.monotonic else clock)
+        self._lanes: dict[tuple[str, str], _Lane] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, action: str) -> float:
-        """Wait for this action's next slot; returns the send time (pass it to :meth:`throttled`)."""
-        with self._lock:
-            now = self._clock()
-            lane = self._lane(action, now)
-            self._recover(lane, now)
-            start = max(now, lane.updated)
-            tokens = min(lane.burst, lane.tokens + (start - lane.updated) * lane.rate)
-            paced_at = start if tokens >= 1 else start + (1 - tokens) / lane.rate
-            send_at = paced_at
-            while len(lane.sent) > lane.window_cap:  # the cap may have shrunk since these were sent
-                lane.sent.popleft()
-            if len(lane.sent) == lane.window_cap:
-                send_at = max(send_at, lane.sent[0] + WINDOW_SECONDS)
-                lane.sent.popleft()
-            lane.tokens = min(lane.burst, lane.tokens + (send_at - lane.updated) * lane.rate) - 1
-            if send_at > paced_at:
-                # Held back by the window: no burst saved up meanwhile, or it would echo every second.
-                lane.tokens = min(lane.tokens, 0.0)
-            lane.updated = send_at
-            lane.sent.append(send_at)
-            lane.calls += 1
-            lane.waited += send_at - now
-        if send_at > now:
-            self._sleep(send_at - now)
-        return send_at
+    # ---- the call path -------------------------------------------------------------------------------
 
-    def throttled(self, action: str, sent_at: float) -> None:
-        """The server refused a call sent at ``sent_at`` for flow control: slow this action down."""
+    def acquire(self, action: str, region: str | None = None, *, deadline: float | None = None) -> float:
+        """Wait for this lane's next slot; returns the send time (pass it to :meth:`admitted`/:meth:`throttled`)."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                lane = self._lane(action, region, now)
+                wait = self._probe_wait(lane, now)
+                if wait is None:
+                    send_at = self._reserve(lane, now)
+                    if deadline is not None and send_at > deadline:
+                        self._unreserve(lane, send_at)
+                        raise LaneBlocked(action, region or "", send_at)
+                    lane.waited += send_at - now
+                else:
+                    if deadline is not None and now + wait > deadline:
+                        raise LaneBlocked(action, region or "", now + wait)
+                    lane.waited += wait
+            if wait is not None:
+                self._sleep(wait)
+                continue
+            if send_at > now:
+                self._sleep(send_at - now)
+                with self._lock:
+                    if lane.probing and lane.cut_at > now:
+                        continue  # blocked while this call waited for its slot: it would only be refused
+            with self._lock:
+                lane.calls += 1
+            return send_at
+
+    def admitted(self, action: str, sent_at: float, region: str | None = None) -> None:
+        """The server answered a call sent at ``sent_at`` without throttling it."""
         with self._lock:
             now = self._clock()
-            lane = self._lane(action, now)
+            lane = self._lane(action, region, now)
+            if lane.probing and lane.probe_sent is not None and sent_at >= lane.probe_sent:
+                lane.probing, lane.probe_sent = False, None  # the block is over: resume under the ceiling
+                lane.limit = lane.ceiling
+                lane.tokens = 0.0
+                lane.updated = max(lane.updated, now)
+                lane.recovered_at = now
+            lane.admitted.append(sent_at)
+            while lane.admitted and lane.admitted[0] < now - ADMITTED_MEMORY:
+                lane.admitted.popleft()
+
+    def throttled(self, action: str, sent_at: float, region: str | None = None) -> None:
+        """The server refused a call sent at ``sent_at`` for flow control: block the lane to the minute."""
+        with self._lock:
+            now = self._clock()
+            lane = self._lane(action, region, now)
             lane.throttled += 1
+            if lane.probing:
+                if lane.probe_sent is not None and sent_at >= lane.probe_sent:
+                    lane.probe_sent = None  # still blocked at the cloud: probe again a second later
+                    lane.next_probe = max(lane.next_probe, now + PROBE_INTERVAL)
+                return
             if sent_at <= lane.cut_at:
-                return  # sent before the last cut: that cut already answered this burst
+                return  # sent before the last block: that block already answers this burst
             self._recover(lane, now)
-            lane.limit = max(lane.configured * FLOOR_SHARE, lane.limit * DECREASE)
+            # What the server let through in the second before this refusal: a 1 s quota's estimate.
+            admitted_last_second = sum(1 for t in lane.admitted if sent_at - WINDOW_SECONDS < t <= sent_at)
+            below = lane.limit * DECREASE
+            if admitted_last_second >= 1:
+                below = min(below, admitted_last_second * DECREASE ** 0.5)
+            lane.ceiling = max(lane.configured * FLOOR_SHARE, min(lane.ceiling, below))
+            lane.limit = min(lane.limit, lane.ceiling)
             lane.cut_at = now
+            lane.blocks += 1
+            wall = self._wall()
+            lane.blocked_until = now + (math.floor(wall / 60) * 60 + 60 - wall) + BLOCK_MARGIN
+            lane.probing, lane.probe_sent = True, None
+            lane.next_probe = lane.blocked_until
             lane.tokens = min(lane.tokens, 0.0)  # no burst right after a refusal
 
-    def limit(self, action: str) -> float:
-        """The action's current limit (calls per second), after any cut and recovery."""
+    # ---- reading -------------------------------------------------------------------------------------
+
+    def limit(self, action: str, region: str | None = None) -> float:
+        """The lane's current limit (calls per second), after any cut and recovery."""
         with self._lock:
             now = self._clock()
-            lane = self._lane(action, now)
+            lane = self._lane(action, region, now)
             self._recover(lane, now)
             return lane.limit
 
     def usage(self) -> dict[str, dict[str, float]]:
-        """Per action: calls paced, seconds spent waiting for a slot, throttling answers, current limit."""
+        """Per action (all regions): calls paced, seconds waited, throttling answers, blocks, lowest limit."""
+        with self._lock:
+            out: dict[str, dict[str, float]] = {}
+            for (_, action), lane in sorted(self._lanes.items(), key=lambda item: (item[0][1], item[0][0])):
+                row = out.setdefault(action, {"calls": 0, "waited_s": 0.0, "throttled": 0, "blocks": 0,
+                                              "limit": round(lane.limit, 2)})
+                row["calls"] += lane.calls
+                row["waited_s"] = round(row["waited_s"] + lane.waited, 3)
+                row["throttled"] += lane.throttled
+                row["blocks"] += lane.blocks
+                row["limit"] = min(row["limit"], round(lane.limit, 2))
+            return out
+
+    def usage_by_lane(self) -> dict[str, dict[str, float]]:
+        """Per ``region/action`` lane: the same figures as :meth:`usage`."""
         with self._lock:
             return {
-                action: {"calls": lane.calls, "waited_s": round(lane.waited, 3), "throttled": lane.throttled,
-                         "limit": round(lane.limit, 2)}
-                for action, lane in sorted(self._lanes.items())
+                f"{region or '-'}/{action}": {"calls": lane.calls, "waited_s": round(lane.waited, 3),
+                                               "throttled": lane.throttled, "blocks": lane.blocks,
+                                               "limit": round(lane.limit, 2)}
+                for (region, action), lane in sorted(self._lanes.items())
             }
 
-    def _lane(self, action: str, now: float) -> _Lane:
-        lane = self._lanes.get(action)
+    # ---- internals (under the lock) ------------------------------------------------------------------
+
+    def _lane(self, action: str, region: str | None, now: float) -> _Lane:
+        key = (region or "", action)
+        lane = self._lanes.get(key)
         if lane is None:
-            configured = float(self._limit_for(action))
+            limit = self._limit_for(action, region or None) if self._by_region else self._limit_for(action)
+            configured = float(limit)
             if configured <= 0:
                 raise ValueError(f"the rate limit for {action} must be positive, got {configured}")
-            lane = self._lanes[action] = _Lane(configured, now)
+            lane = self._lanes[key] = _Lane(configured, now)
         return lane
 
     @staticmethod
+    def _probe_wait(lane: _Lane, now: float) -> float | None:
+        """None: send (reserving normally, or as the probe); else seconds to wait before looking again."""
+        if not lane.probing:
+            return None
+        if now < lane.blocked_until:
+            return lane.blocked_until - now
+        if lane.probe_sent is not None and now - lane.probe_sent < PROBE_TIMEOUT:
+            return POLL  # one probe in flight at a time: wait for its answer
+        if now < lane.next_probe:
+            return lane.next_probe - now
+        lane.probe_sent = now
+        lane.next_probe = now + PROBE_INTERVAL
+        return None
+
+    def _reserve(self, lane: _Lane, now: float) -> float:
+        self._recover(lane, now)
+        if lane.probing:  # this call is the probe: it goes now, alone
+            lane.sent.append(now)
+            lane.updated = max(lane.updated, now)
+            return now
+        start = max(now, lane.updated)
+        tokens = min(lane.burst, lane.tokens + (start - lane.updated) * lane.rate)
+        paced_at = start if tokens >= 1 else start + (1 - tokens) / lane.rate
+        send_at = paced_at
+        while len(lane.sent) > lane.window_cap:  # the cap may have shrunk since these were sent
+            lane.sent.popleft()
+        if len(lane.sent) == lane.window_cap:
+            send_at = max(send_at, lane.sent[0] + WINDOW_SECONDS)
+            lane.sent.popleft()
+        lane.tokens = min(lane.burst, lane.tokens + (send_at - lane.updated) * lane.rate) - 1
+        if send_at > paced_at:
+            # Held back by the window: no burst saved up meanwhile, or it would echo every second.
+            lane.tokens = min(lane.tokens, 0.0)
+        lane.updated = send_at
+        lane.sent.append(send_at)
+        return send_at
+
+    @staticmethod
+    def _unreserve(lane: _Lane, send_at: float) -> None:
+        """Give back a slot that will not be used (it lies after the deadline)."""
+        if lane.sent and lane.sent[-1] == send_at:
+            lane.sent.pop()
+
+    @staticmethod
     def _recover(lane: _Lane, now: float) -> None:
-        """Additive increase: the limit climbs back towards the configured one as time passes unthrottled."""
+        """Additive increase: the limit climbs back towards the ceiling as time passes unthrottled."""
         if now > lane.recovered_at:
-            if lane.limit < lane.configured:
-                step = lane.configured * RECOVERY_PER_SECOND * (now - lane.recovered_at)
-                lane.limit = min(lane.configured, lane.limit + step)
+            if lane.limit < lane.ceiling and not lane.probing:
+                step = lane.ceiling * RECOVERY_PER_SECOND * (now - lane.recovered_at)
+                lane.limit = min(lane.ceiling, lane.limit + step)
             lane.recovered_at = now
