@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ecs_renewal.notify.messages import (
@@ -359,3 +361,29 @@ def test_unknown_job_lists_errors_only():
 def test_unknown_job_without_errors_sends_nothing():
     assert messages_for_result({"job": "mystery", "errors": []}) == []
     assert messages_for_result({}) == []
+
+
+# ---------------------------------------------------------------- DingTalk's body limit (issue 12)
+
+
+@pytest.mark.parametrize("tiered", [False, True])
+def test_many_owners_every_body_under_20000_bytes_and_each_part_mentions_only_its_owners(tiered):
+    # The shape that made a 20,614-byte body when every part repeated every owner's mention.
+    items = [{**expiring(f"i-{n:020d}", "cn-hangzhou", "2024-05-02T00:00Z"), "owner": f"138{n % 150:08d}",
+              "owner_kind": "mobile",
+              **({"tier": 3} if tiered else {})} for n in range(400)]
+    messages = messages_for_result(scan_result(expiring=items, count=len(items)))
+    assert len(messages) > 1
+    for message in messages:
+        assert len(message.body().encode("utf-8")) < 20_000
+        named = {who for line in body_lines(message) for who in re.findall(r"@(\d+)", line)}
+        assert set(message.at_mobiles) == named  # exactly the owners this part names
+    assert set().union(*(m.at_mobiles for m in messages)) == {f"138{n:08d}" for n in range(150)}
+
+
+def test_escapes_count_in_the_body_not_only_the_text():
+    # Quotes and backslashes double inside JSON: a text under its byte cap can still make a body over 20,000.
+    lines = [f'- "{n}" \\ "quoted" \\ ' + '"' * 40 for n in range(600)]
+    messages = split_into_messages("ECS renewal", "### ECS renewal", lines)
+    assert all(len(m.body().encode("utf-8")) < 20_000 for m in messages)
+    assert [line for m in messages for line in body_lines(m)] == lines

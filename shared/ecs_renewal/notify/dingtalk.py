@@ -23,7 +23,14 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from ecs_renewal import logs, redaction
-from ecs_renewal.notify.markdown import MAX_MESSAGE_BYTES, Message, truncate_utf8
+from ecs_renewal.notify.markdown import (
+    MAX_BODY_BYTES,
+    MAX_MESSAGE_BYTES,
+    Message,
+    body_bytes,
+    dingtalk_body,
+    truncate_utf8,
+)
 from ecs_renewal.notify.robot_limits import (
     ERRCODE_RATE_LIMITED,
     RATE_LIMIT_BLOCK_SECONDS,
@@ -32,7 +39,7 @@ from ecs_renewal.notify.robot_limits import (
     shared_limits,
 )
 
-__all__ = ["MAX_MESSAGE_BYTES", "SENDS_PER_MINUTE", "Delivery", "DingTalkNotifier", "Message", "sign"]
+__all__ = ["MAX_BODY_BYTES", "MAX_MESSAGE_BYTES", "SENDS_PER_MINUTE", "Delivery", "DingTalkNotifier", "Message", "sign"]
 
 ERRCODE_OK = 0
 ERRCODES_RETRYABLE = frozenset({-1})  # "system busy": DingTalk's side, may pass
@@ -213,19 +220,19 @@ class DingTalkNotifier:
         return self._budget.problem(self._clock())
 
     def _payload(self, title: str, text: str, at_mobiles: tuple[str, ...], at_user_ids: tuple[str, ...]) -> bytes:
-        # DingTalk highlights a mention only when the text also contains "@<mobile>" / "@<userId>".
-        missing = [f"@{who}" for who in (*at_mobiles, *at_user_ids) if f"@{who}" not in text]
-        if missing:
-            text = f"{text}\n\n{' '.join(missing)}"
+        """The request body, measured as DingTalk measures it: serialized, mentions included (< 20,000 bytes)."""
         if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
             self._log.warning("dingtalk message truncated", title=title, max_bytes=MAX_MESSAGE_BYTES)
             text = truncate_utf8(text, MAX_MESSAGE_BYTES)
-        body = {
-            "msgtype": "markdown",
-            "markdown": {"title": title, "text": text},
-            "at": {"atMobiles": list(at_mobiles), "atUserIds": list(at_user_ids), "isAtAll": False},
-        }
-        payload = json.dumps(body, ensure_ascii=False)
+        payload = dingtalk_body(title, text, at_mobiles, at_user_ids)
+        if body_bytes(payload) > MAX_BODY_BYTES:
+            # Escapes or a long mention list: cut the text by the excess (and a little) until the body fits.
+            self._log.warning("dingtalk message truncated", title=title, body_bytes=body_bytes(payload),
+                              max_body_bytes=MAX_BODY_BYTES)
+            while body_bytes(payload) > MAX_BODY_BYTES and text:
+                excess = body_bytes(payload) - MAX_BODY_BYTES
+                text = truncate_utf8(text, max(0, len(text.encode("utf-8")) - excess - 16))
+                payload = dingtalk_body(title, text, at_mobiles, at_user_ids)
         redaction.leaving("DingTalk message", payload)
         return payload.encode("utf-8")
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,9 +18,13 @@ from .advice import advice_for
 
 KEYWORD = "ECS renewal"
 
-# DingTalk documents no per-message size limit; reports say long content is truncated or rejected.
-# 18,000 bytes of UTF-8 is a conservative guess that has worked, not a documented number.
+# The text alone: 18,000 bytes of UTF-8, a conservative cap that has worked (not a documented number).
 MAX_MESSAGE_BYTES = 18000
+# What DingTalk measures is the whole request body (errcode 460101 "message too long, exceed 20000 bytes"):
+# the JSON with the title, the text as escaped in JSON, and the at-mention lists. How exactly it counts is
+# not documented beyond that message, so every body we send stays 5 % below it.
+DINGTALK_MAX_BODY_BYTES = 20_000
+MAX_BODY_BYTES = 19_000
 
 ELLIPSIS = "…"
 
@@ -31,8 +36,44 @@ class Message:
     at_mobiles: tuple[str, ...] = ()
     at_user_ids: tuple[str, ...] = ()
 
+    def body(self) -> bytes:
+        return dingtalk_body(self.title, self.text, self.at_mobiles, self.at_user_ids)
+
+
+# (name, kind): whom a line names; kind "mobile" goes to atMobiles, anything else to atUserIds.
+Mention = tuple[str, str | None]
+
 
 # ---------------------------------------------------------------- size handling
+
+
+def dingtalk_body(title: str, text: str, at_mobiles: tuple[str, ...] = (), at_user_ids: tuple[str, ...] = ()) -> str:
+    """The exact request body the robot receives (and measures), as text: send it UTF-8 encoded."""
+    # DingTalk highlights a mention only when the text also contains "@<mobile>" / "@<userId>".
+    missing = [f"@{who}" for who in (*at_mobiles, *at_user_ids) if f"@{who}" not in text]
+    if missing:
+        text = f"{text}\n\n{' '.join(missing)}"
+    body = {
+        "msgtype": "markdown",
+        "markdown": {"title": title, "text": text},
+        "at": {"atMobiles": list(at_mobiles), "atUserIds": list(at_user_ids), "isAtAll": False},
+    }
+    return json.dumps(body, ensure_ascii=False)
+
+
+def body_bytes(body: str) -> int:
+    return len(body.encode("utf-8"))
+
+
+def _json_bytes(text: str) -> int:
+    """Bytes ``text`` takes inside a JSON string (escapes included, quotes excluded)."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
+
+
+def _mention_cost(mention: Mention, line: str) -> int:
+    # Its entry in a list (quoted, ", ") and, when the line lacks it, "@name " appended to the text.
+    name = mention[0]
+    return _json_bytes(name) + 4 + (0 if f"@{name}" in line else _json_bytes(name) + 2)
 
 
 def byte_length(text: str) -> int:
@@ -60,42 +101,67 @@ def _label_first_line(header: str, label: str) -> str:
     return first + label + newline + rest
 
 
-def split_into_messages(title: str, header: str, lines: list[str], max_bytes: int = MAX_MESSAGE_BYTES) -> list[Message]:
+def split_into_messages(
+    title: str,
+    header: str,
+    lines: list[str],
+    max_bytes: int = MAX_MESSAGE_BYTES,
+    *,
+    mentions: list[tuple[Mention, ...]] | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> list[Message]:
     """``header`` + ``lines`` as one message, or as several "(part i/n)" messages when too long.
 
     Every part repeats the header (so each stands on its own in the chat), lines keep their order and
     appear exactly once, and a single line too long for any message is shortened with "…", never dropped.
+    ``mentions[i]`` are whom line ``i`` names: a part @-mentions exactly the people of its own lines. A
+    part's text stays within ``max_bytes`` and its whole serialized body (title, escaped text, mention
+    lists: what DingTalk measures) within ``max_body_bytes``.
     """
+    mentions = mentions or [()] * len(lines)
     # Reserve room for the widest label any split could need (there are never more parts than lines),
     # so packing does not have to be redone once the number of parts is known.
     widest_label = _part_label(max(len(lines), 1), max(len(lines), 1))
     header = truncate_utf8(header, max_bytes // 2 - byte_length(widest_label))
     separator = "\n\n"
     line_budget = max_bytes - byte_length(header) - byte_length(widest_label) - byte_length(separator)
+    body_budget = max_body_bytes - body_bytes(dingtalk_body(title + widest_label, header + widest_label + separator))
+    line_budget = min(line_budget, body_budget // 2)  # a line alone, escaped, always fits a part
 
-    chunks: list[list[str]] = []
+    chunks: list[tuple[list[str], dict[str, Mention]]] = []
     current: list[str] = []
-    used = 0
-    for raw_line in lines:
+    named: dict[str, Mention] = {}
+    used = body_used = 0
+    for raw_line, line_mentions in zip(lines, mentions, strict=True):
         line = truncate_utf8(raw_line, line_budget)
+        while _json_bytes(line) > line_budget:  # escapes (quotes, backslashes) can double a line
+            line = truncate_utf8(line, byte_length(line) * 3 // 4)
         cost = byte_length(line) + (1 if current else 0)  # +1: the "\n" joining it to the previous line
-        if current and used + cost > line_budget:
-            chunks.append(current)
-            current, cost = [], byte_length(line)
-            used = 0
+        fresh = [m for m in line_mentions if m[0] not in named]
+        body_cost = _json_bytes(line) + (2 if current else 0) + sum(_mention_cost(m, line) for m in fresh)
+        if current and (used + cost > line_budget or body_used + body_cost > body_budget):
+            chunks.append((current, named))
+            current, named = [], {}
+            used = body_used = 0
+            cost = byte_length(line)
+            body_cost = _json_bytes(line) + sum(_mention_cost(m, line) for m in line_mentions)
         current.append(line)
+        named.update((m[0], m) for m in line_mentions)
         used += cost
+        body_used += body_cost
     if current or not chunks:
-        chunks.append(current)
+        chunks.append((current, named))
 
     total = len(chunks)
     messages = []
-    for index, chunk in enumerate(chunks, start=1):
+    for index, (chunk, people) in enumerate(chunks, start=1):
         label = _part_label(index, total) if total > 1 else ""
         text = _label_first_line(header, label)
         if chunk:
             text += separator + "\n".join(chunk)
-        messages.append(Message(title=title + label, text=text))
+        mobiles = tuple(sorted(name for name, kind in people.values() if kind == "mobile"))
+        user_ids = tuple(sorted(name for name, kind in people.values() if kind != "mobile"))
+        messages.append(Message(title=title + label, text=text, at_mobiles=mobiles, at_user_ids=user_ids))
     return messages
 
 

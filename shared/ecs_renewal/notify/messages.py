@@ -18,6 +18,7 @@ from typing import Any
 from .markdown import (
     KEYWORD,
     MAX_MESSAGE_BYTES,
+    Mention,
     Message,
     by_fields,
     failure_messages,
@@ -54,18 +55,17 @@ def _scan_messages(result: Mapping[str, Any], *, all_clear: bool = True) -> list
         if cost.get("amount") is not None and (cost.get("priced") or cost.get("unknown")):
             unknown = f", {cost['unknown']} unknown" if cost.get("unknown") else ""
             extra.append(f"- Estimated renewal cost: {cost['amount']:,.2f} {shown(cost.get('currency'), '')}{unknown}")
-        lines = _tiered_lines(expiring) if any("tier" in item for item in expiring) else [
-            _expiring_line(item) for item in expiring]
+        rows = _tiered_lines(expiring) if any("tier" in item for item in expiring) else [
+            (_expiring_line(item), _mentions(item)) for item in expiring]
         summary = f"{plural(len(expiring), 'instance')} expiring"
         if failed_deductions:
             summary = f"{len(failed_deductions)} auto-renew deduction FAILED, {summary}"
         title = message_title(job, summary)
         header = message_header(result, job, headline, extra, list_heading="Most urgent first:")
-        mobiles, user_ids = _mentions(expiring)
-        messages += [
-            Message(m.title, m.text, at_mobiles=mobiles, at_user_ids=user_ids)
-            for m in split_into_messages(title, header, lines)
-        ]
+        # Each part @-mentions only the owners its own lines name: 400 instances and 150 owners with every
+        # owner in every part made a body DingTalk refuses (460101, over 20,000 bytes).
+        messages += split_into_messages(title, header, [line for line, _ in rows],
+                                        mentions=[people for _, people in rows])
     # The scan's errors mean some regions were not looked at: the list above may be incomplete.
     found = plural(len(expiring), "instance")
     incomplete = [f"- The list of expiring instances is incomplete ({found} found)."]
@@ -93,26 +93,24 @@ def _expiring_line(item: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def _tiered_lines(expiring: list[Mapping[str, Any]]) -> list[str]:
-    """Groups by reminder tier, most urgent first (expired, then ≤1 day, ≤3 days, ...)."""
+def _tiered_lines(expiring: list[Mapping[str, Any]]) -> list[tuple[str, tuple[Mention, ...]]]:
+    """Groups by reminder tier, most urgent first (expired, then ≤1 day, ≤3 days, ...); whom each line names."""
     groups: dict[int, list[Mapping[str, Any]]] = {}
     for item in expiring:
         groups.setdefault(int(item.get("tier") if item.get("tier") is not None else 10_000), []).append(item)
-    lines: list[str] = []
+    lines: list[tuple[str, tuple[Mention, ...]]] = []
     for tier in sorted(groups):
         items = groups[tier]
         label = "Already expired" if tier < 0 else "Later" if tier == 10_000 else f"Within {plural(tier, 'day')}"
-        lines.append(f"**{label} ({len(items)})**")
-        lines.extend(_expiring_line(item) for item in items)
+        lines.append((f"**{label} ({len(items)})**", ()))
+        lines.extend((_expiring_line(item), _mentions(item)) for item in items)
     return lines
 
 
-def _mentions(items: list[Mapping[str, Any]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(mobiles, user ids) to @-mention, as the scan typed each owner tag (``owner_kind``); a numeric
-    DingTalk userId stays a user id."""
-    owners = {(str(item["owner"]), item.get("owner_kind")) for item in items if item.get("owner")}
-    mobiles = sorted(owner for owner, kind in owners if kind == "mobile")
-    return tuple(mobiles), tuple(sorted(owner for owner, kind in owners if kind != "mobile"))
+def _mentions(item: Mapping[str, Any]) -> tuple[Mention, ...]:
+    """Whom a line @-mentions, as the scan typed the owner tag (``owner_kind``): a numeric DingTalk userId
+    stays a user id."""
+    return ((str(item["owner"]), item.get("owner_kind")),) if item.get("owner") else ()
 
 
 def _expected_line(expected: Mapping[str, Any] | None) -> str:
