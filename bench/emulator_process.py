@@ -2,10 +2,10 @@
 
 ``python bench/emulator_process.py --regions 20 --instances 1000 --latency 0.05 --rate-limit 100``
 prints one JSON line (url and the function's STS credentials), then answers commands on stdin, one per
-line, each answered with one JSON line: ``calls`` (calls by action so far), ``throttled`` (throttled answers
-by action so far), ``cpu`` (its CPU seconds so far), ``durations`` (seconds each call spent inside the
-emulator, latency included), ``reset`` (forget the calls). End of input stops it, so it never outlives the
-benchmark.
+line, each answered with one JSON line: ``calls`` (calls by action so far), ``lanes`` (calls by
+``region/action``), ``throttled`` (throttled answers by action, never reset), ``renewals`` (instances by
+times renewed), ``cpu`` (its CPU seconds so far), ``durations`` (seconds each call spent inside the emulator,
+latency included), ``reset`` (forget the calls). End of input stops it, so it never outlives the benchmark.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=1000, help="per region")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every call")
     parser.add_argument("--rate-limit", type=float, default=None,
-                        help="one quota (calls/s) for every action, per region; default: the emulator's quota table")
+                        help="one quota (calls/s) for every action, per (account, region, action), with the minute "
+                             "block; default: the emulator's quota table")
     parser.add_argument("--no-throttling", action="store_true", help="no API quotas at all (round-trip probes)")
     parser.add_argument("--no-minute-block", action="store_true", help="a throttle lifts when its window slides")
     parser.add_argument("--quota", action="append", default=[], metavar="ACTION=N[/60]", help="one action's quota")
@@ -66,6 +67,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(round(usage.ru_utime + usage.ru_stime, 3)), flush=True)
             elif command == "durations":
                 print(json.dumps([[c.action, round(c.duration, 4)] for c in emulator.calls]), flush=True)
+            elif command == "lanes":  # calls by (region, action), throttled ones included: the quota's counter
+                lanes: dict[str, int] = {}
+                for call in emulator.calls:
+                    key = f"{call.region or '-'}/{call.action}"
+                    lanes[key] = lanes.get(key, 0) + 1
+                print(json.dumps(lanes), flush=True)
+            elif command == "renewals":  # how many instances were renewed how many times
+                counts: dict[int, int] = {}
+                for record in list(emulator.state.instances.values()):
+                    counts[record.renewal_count] = counts.get(record.renewal_count, 0) + 1
+                print(json.dumps({str(k): v for k, v in sorted(counts.items())}), flush=True)
             elif command == "reset":
                 emulator.reset_calls()
                 print("{}", flush=True)

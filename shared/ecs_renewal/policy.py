@@ -120,7 +120,8 @@ def with_terms(settings: Settings, instances: Iterable[Instance]) -> tuple[list[
     kept: list[tuple[Instance, RenewalTerms]] = []
     skipped: list[Skip] = []
     for instance in instances:
-        terms = renewal_terms(instance.tags, settings.tag_names, settings.period, settings.period_unit)
+        terms = renewal_terms(instance.tags, settings.tag_names, settings.period, settings.period_unit,
+                              site=settings.site, unified_day=settings.unified_expiry_day)
         if isinstance(terms, str):
             skipped.append(Skip(instance, SkipCode.BAD_TAG_TERMS, terms))
         elif terms.from_tags and window_days > terms.min_days:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from .config.build import DEFAULT_TAG_NAMES, TagNames  # the tag names are settings (TAG_RENEWAL_PERIOD ...)
-from .config.values import RENEW_PERIODS
+from .config.values import RENEW_PERIODS, renew_periods
 
 # RenewalTerms and Owner are NamedTuples: small immutable values, far cheaper to define at a cold start.
 __all__ = ["DEFAULT_TAG_NAMES", "Owner", "RenewalTerms", "TagNames", "owner_of", "renewal_terms"]
@@ -72,8 +72,16 @@ class Owner(NamedTuple):
         return f"@{self.value}"
 
 
-def renewal_terms(tags: Mapping[str, str], names: TagNames, period: int, unit: str) -> RenewalTerms | str:
-    """The instance's terms, or the reason (a string) why its tags cannot be followed."""
+def renewal_terms(
+    tags: Mapping[str, str], names: TagNames, period: int, unit: str, *, site: str = "china",
+    unified_day: int | None = None,
+) -> RenewalTerms | str:
+    """The instance's terms, or the reason (a string) why its tags cannot be followed.
+
+    Checked here, before any call, against what RenewInstance accepts: the site's periods (``SITE``) and the
+    account's unified expiry day (``UNIFIED_EXPIRY_DAY``) — ``ExpectedRenewDay`` must equal it, and an
+    account without one cannot renew to a day at all.
+    """
     day_text = tags.get(names.renew_day, "").strip()
     period_text = tags.get(names.period, "").strip()
     unit_text = tags.get(names.unit, "").strip()
@@ -82,20 +90,30 @@ def renewal_terms(tags: Mapping[str, str], names: TagNames, period: int, unit: s
             return f"tags {names.renew_day} and {names.period}/{names.unit} conflict: use one of them"
         if not day_text.isdigit() or not 1 <= int(day_text) <= 28:
             return f"tag {names.renew_day}={day_text!r} is not a day from 1 to 28"
+        if unified_day is None:
+            return (f"tag {names.renew_day}={day_text}: the account has no unified expiry day (set "
+                    "UNIFIED_EXPIRY_DAY once it is configured in the console)")
+        if int(day_text) != unified_day:
+            return (f"tag {names.renew_day}={day_text} is not the account's unified expiry day "
+                    f"({unified_day}, UNIFIED_EXPIRY_DAY)")
         return RenewalTerms(None, None, int(day_text), from_tags=True)
     if not period_text and not unit_text:
         return RenewalTerms(period, unit)
+    periods = renew_periods(site)
     chosen_unit = unit_text or unit
     if chosen_unit not in RENEW_PERIODS:
         return f"tag {names.unit}={unit_text!r} is not Month or Week"
+    if chosen_unit not in periods:
+        return f"tag {names.unit}={chosen_unit} is not a renewal unit on the {site} site (SITE)"
     chosen_period = period
     if period_text:
         if not period_text.isdigit():
             return f"tag {names.period}={period_text!r} is not a whole number"
         chosen_period = int(period_text)
-    if chosen_period not in RENEW_PERIODS[chosen_unit]:
-        allowed = ", ".join(map(str, RENEW_PERIODS[chosen_unit]))
-        return f"tag {names.period}={chosen_period} is not renewable in {chosen_unit}s (allowed: {allowed})"
+    if chosen_period not in periods[chosen_unit]:
+        allowed = ", ".join(map(str, periods[chosen_unit]))
+        where = f" on the {site} site" if periods is not RENEW_PERIODS else ""
+        return f"tag {names.period}={chosen_period} is not renewable in {chosen_unit}s{where} (allowed: {allowed})"
     return RenewalTerms(chosen_period, chosen_unit, from_tags=True)
 
 

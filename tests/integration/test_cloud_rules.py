@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ecs_emulator import Quota
+from ecs_renewal.errors import InvalidEventError
 
 
 def soon(days: float = 2) -> datetime:
@@ -98,3 +99,33 @@ def test_a_late_replay_never_leans_on_the_token_memory(run, emulator, replay_aft
     time.sleep(0.5)  # every token forgotten by the emulator
     run("renew-batch", {"dry_run": False}, request_id="req-late")  # FC replays the same event, later
     assert all(emulator.renewal_count(i) == 1 for i in ids)
+
+
+# ---- 5. renewal terms per site and the unified expiry day -------------------------------------------
+
+
+def test_the_site_setting_refuses_terms_the_site_does_not_sell_before_any_call(run, env, emulator):
+    emulator.site = "intl"  # the international site sells Month 1-9 and 12 only (RenewInstance doc)
+    ids = [emulator.add_instance("cn-hangzhou", expired_time=soon()) for _ in range(2)]
+    # Without SITE the product believes China's terms: every renewal reaches the cloud and fails there.
+    before = run("renew-batch", {"dry_run": False, "period": 24, "window_days": 7})
+    assert sorted(r["instance_id"] for r in before["failed"]) == sorted(ids)
+    calls = len(emulator.calls)
+    env["SITE"] = "intl"
+    with pytest.raises(InvalidEventError, match="intl"):
+        run("renew-batch", {"dry_run": False, "period": 24, "window_days": 7})
+    assert len(emulator.calls) == calls  # refused before the first API call
+    assert all(emulator.renewal_count(i) == 0 for i in ids)
+
+
+def test_a_renewal_day_tag_renews_only_when_the_account_has_that_unified_day(run, env, emulator):
+    tagged = emulator.add_instance("cn-hangzhou", expired_time=soon(), tags={"renewal-day": "15"})
+    # The account has no unified expiry day (the emulator's default): a skip with the reason, no RenewInstance.
+    result = run("renew-batch", {"dry_run": False})
+    assert [s["instance_id"] for s in result["skipped"]] == [tagged] and result["failed"] == []
+    assert "unified expiry day" in result["skipped"][0]["reason"]
+    assert not [c for c in emulator.calls if c.action == "RenewInstance"]
+    emulator.set_unified_expiry_day(15)
+    env["UNIFIED_EXPIRY_DAY"] = "15"
+    result = run("renew-batch", {"dry_run": False})
+    assert [r["instance_id"] for r in result["renewed"]] == [tagged] and emulator.renewal_count(tagged) == 1

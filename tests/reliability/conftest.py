@@ -21,6 +21,7 @@ import pytest
 
 from ecs_emulator import Emulator
 from ecs_renewal import callpath
+from ecs_renewal.gateway.ratelimit import RateLimiter
 from ecs_renewal.gateway.retry import RetryPolicy
 from tests.handlers import LiveEnv, capture_logs, fc_context, invoke, live_env
 
@@ -80,6 +81,11 @@ def pauses(request, monkeypatch) -> list[float]:
         return made
 
     monkeypatch.setattr(callpath, "RetryPolicy", policy)
+    if scale != 1.0:
+        # The limiter's wait for the cloud's next minute and its 1 QPS probes, shrunk like the pauses: an
+        # injected throttling answer (a storm) would otherwise cost a real minute. real_backoff keeps both.
+        monkeypatch.setattr(callpath, "RateLimiter", lambda limit_for: RateLimiter(
+            limit_for, minute=60 * scale, probe_interval=scale))
     return asked
 
 

@@ -178,7 +178,7 @@ def test_tagged_terms_are_followed_and_bad_tags_are_skips(acs_stub):
         acs_stub.add_response("RenewInstance", {"InstanceId": ids[0], "Period": "3", "PeriodUnit": "Month"},
                               {"OrderId": "1"})
         acs_stub.add_response("RenewInstance", {"InstanceId": ids[1], "ExpectedRenewDay": "15"}, {"OrderId": "2"})
-    result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)
+    result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ={**ENV, "UNIFIED_EXPIRY_DAY": "15"})
     assert [(r["instance_id"], r["terms"]) for r in result["renewed"]] == [(ids[0], "3 Months"), (ids[1], "to day 15")]
     by_day = next(params for action, params, _ in acs_stub.calls
                   if action == "RenewInstance" and params["InstanceId"] == ids[1])

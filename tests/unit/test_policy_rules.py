@@ -25,7 +25,7 @@ NAMES = TagNames()
     ],
 )
 def test_valid_tag_rules(tags, expected):
-    assert renewal_terms(tags, NAMES, 1, "Month") == expected
+    assert renewal_terms(tags, NAMES, 1, "Month", unified_day=15) == expected
 
 
 @pytest.mark.parametrize(
@@ -43,6 +43,32 @@ def test_valid_tag_rules(tags, expected):
 def test_invalid_tag_values_are_a_reason_never_a_guess(tags, fragment):
     reason = renewal_terms(tags, NAMES, 1, "Month")
     assert isinstance(reason, str) and fragment in reason
+
+
+@pytest.mark.parametrize(
+    ("tags", "unified_day", "fragment"),
+    [
+        # RenewInstance fails ExpectedRenewDay unless it is the account's unified expiry day: a skip, not a call.
+        ({"renewal-day": "15"}, None, "has no unified expiry day"),
+        ({"renewal-day": "15"}, 10, "not the account's unified expiry day (10"),
+    ],
+)
+def test_a_renewal_day_needs_the_accounts_unified_expiry_day(tags, unified_day, fragment):
+    reason = renewal_terms(tags, NAMES, 1, "Month", unified_day=unified_day)
+    assert isinstance(reason, str) and fragment in reason
+
+
+@pytest.mark.parametrize(
+    ("tags", "fragment"),
+    [({"renewal-period": "24"}, "not renewable in Months on the intl site"),
+     ({"renewal-unit": "Week", "renewal-period": "1"}, "not a renewal unit on the intl site")],
+)
+def test_the_international_site_terms(tags, fragment):
+    assert renewal_terms({"renewal-period": "12"}, NAMES, 1, "Month", site="intl") == RenewalTerms(
+        12, "Month", from_tags=True)
+    reason = renewal_terms(tags, NAMES, 1, "Month", site="intl")
+    assert isinstance(reason, str) and fragment in reason
+    assert isinstance(renewal_terms(tags, NAMES, 1, "Month", site="china"), RenewalTerms)
 
 
 def test_tag_names_are_configurable_and_validated():

@@ -74,6 +74,8 @@ class Settings:
     time_zone: str = "Asia/Shanghai"
     approval: str = "off"  # "required": renew-batch plans and asks the group (approval/)
     approval_ttl: int = 12  # hours a plan may be applied
+    site: str = "china"  # SITE: china | intl (RenewInstance's terms differ)
+    unified_expiry_day: int | None = None  # UNIFIED_EXPIRY_DAY: the account's unified expiry day, if it has one
     ignored_keys: tuple[str, ...] = field(default=())
 
 
@@ -95,7 +97,8 @@ def build_settings(
     values = {setting.name: resolve(setting, environ, overrides) for setting in EVENT_SETTINGS}
     if values["regions"] is None:
         raise InvalidEventError("regions", "is missing: set the event key or the REGIONS environment variable")
-    check_renew_period(values, overrides)
+    # The site decides which terms RenewInstance accepts: known before the period is checked.
+    check_renew_period(values, overrides, resolve(BY_NAME["site"], environ))
     window = window_of(values, overrides, now or utc_now())
     if job == RENEW and values["instance_ids"] is None:
         check_window_fits_period(values, overrides, window)

@@ -156,6 +156,14 @@ ENVIRONMENT_SETTINGS = (
     Setting("assume_role_arn", "`acs:ram::<account>:role/<name>`", "assume this role for ECS calls",
             env="ASSUME_ROLE_ARN", parse=p.env_pattern(
                 r"^acs:ram::\d+:role/[A-Za-z0-9.@\-_/]+$", "must look like acs:ram::<account-id>:role/<role-name>")),
+    Setting("site", "`china` / `intl`", "the Alibaba Cloud site the account is on: renewal terms differ (RenewInstance "
+            "doc: `intl` allows Month 1–9 and 12 only, no Week); the run's period and every tag's terms are checked "
+            "against it before any call", env="SITE", parse=p.env_text(p.one_of(v.SITES)), default="china",
+            jobs=frozenset((SCAN, RENEW))),
+    Setting("unified_expiry_day", "int 1..28", "the account's unified expiry day (统一到期日, set in the console; no "
+            "API reads it): an instance tagged `renewal-day` renews (`ExpectedRenewDay`) only when its tag equals "
+            "it; unset = the account has none, such instances are skipped with the reason", env="UNIFIED_EXPIRY_DAY",
+            parse=p.env_int(p.int_in(*v.UNIFIED_DAYS)), default_text="none", jobs=frozenset((SCAN, RENEW))),
     Setting("tag_period", "tag key", "the per-instance tag that holds a renewal period", env="TAG_RENEWAL_PERIOD",
             parse=v.tag_key, default="renewal-period", jobs=frozenset((SCAN, RENEW))),
     Setting("tag_unit", "tag key", "the per-instance tag that holds the period's unit", env="TAG_RENEWAL_UNIT",

@@ -20,8 +20,17 @@ MAX_REGIONS = 100
 MAX_INSTANCE_IDS = 1000
 MAX_ACCOUNT_IDS = 500
 
-# RenewInstance's accepted periods (China site, the wider of the two; the international site is a subset).
-RENEW_PERIODS = {"Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60), "Week": (1, 2, 3, 4)}
+# RenewInstance's accepted periods per site (RenewInstance doc, <props="china"> / <props="intl">): the China
+# site allows Month 1-9, 12, 24, 36, 48, 60 and Week 1-4; the international site Month 1-9 and 12 only.
+RENEW_PERIODS = {"Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60), "Week": (1, 2, 3, 4)}  # China (wider)
+SITES = ("china", "intl")
+RENEW_PERIODS_BY_SITE = {"china": RENEW_PERIODS, "intl": {"Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12)}}
+UNIFIED_DAYS = (1, 28)  # ExpectedRenewDay / the account's unified expiry day: 1..28
+
+
+def renew_periods(site: str) -> dict[str, tuple[int, ...]]:
+    """RenewInstance's periods per unit on this site (an unknown site gets the stricter, international set)."""
+    return RENEW_PERIODS_BY_SITE.get(site, RENEW_PERIODS_BY_SITE["intl"])
 AUTO_RENEW_DURATIONS = (1, 2, 3, 6, 12)
 
 # ECS throttles per account (ParentUid), per region and per API (ECS "API throttling" doc; Quota Center's

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import InvalidEventError, InvalidSettingError
 from ..timeutil import floor_minute, format_minute
-from .values import RENEW_PERIODS
+from .values import RENEW_PERIODS, renew_periods
 
 # The shortest a renewal can extend an expiry by: a month is at least 28 days.
 _UNIT_DAYS = {"Month": 28, "Week": 7}
@@ -47,14 +47,23 @@ def window_of(values: Mapping[str, Any], overrides: Mapping[str, Any], now: date
     return Window(begin, begin + timedelta(days=values["window_days"]))
 
 
-def check_renew_period(values: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+def check_renew_period(values: Mapping[str, Any], overrides: Mapping[str, Any], site: str = "china") -> None:
+    """The run's period must be one RenewInstance accepts on the account's site (``SITE``), before any call."""
     unit, period = values["period_unit"], values["period"]
-    if unit not in RENEW_PERIODS:
+    periods = renew_periods(site)
+    if unit not in periods:
+        if unit in RENEW_PERIODS:  # Week on the international site
+            key = "period_unit" if "period_unit" in overrides else None
+            problem = f"{unit} is not a renewal unit on the {site} site (SITE={site}; allowed: {', '.join(periods)})"
+            if key:
+                raise InvalidEventError(key, problem)
+            raise InvalidSettingError("RENEW_PERIOD_UNIT", problem)
         raise InvalidSettingError("RENEW_PERIOD_UNIT", f"must be Month or Week, got {unit!r}")
-    if period not in RENEW_PERIODS[unit]:
+    if period not in periods[unit]:
         key = "period" if "period" in overrides or "period_unit" not in overrides else "period_unit"
-        allowed = ", ".join(map(str, RENEW_PERIODS[unit]))
-        raise InvalidEventError(key, f"period {period} is not renewable in {unit}s (allowed: {allowed})")
+        allowed = ", ".join(map(str, periods[unit]))
+        site_note = f" on the {site} site (SITE={site})" if periods is not RENEW_PERIODS else ""
+        raise InvalidEventError(key, f"period {period} is not renewable in {unit}s{site_note} (allowed: {allowed})")
 
 
 def check_window_fits_period(values: Mapping[str, Any], overrides: Mapping[str, Any], window: Window) -> None:

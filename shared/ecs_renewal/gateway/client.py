@@ -175,6 +175,7 @@ class Caller:
             request.set_protocol_type("https")
         attempt = 0
         throttled_answers = 0
+        last_throttle = "Throttling.User"  # the code a lane blocked by another call's throttle answers with
         refreshed = False
         limiter = self.limiter
         while True:
@@ -186,8 +187,9 @@ class Caller:
                     sent_at = limiter.acquire(action, region, deadline=self.retry.deadline)
                 except LaneBlocked as blocked:
                     raise ApiError(
-                        "Throttling.User", f"{action} in {region} stays throttled past the run's deadline "
-                        f"({throttled_answers} throttled answers)", action=action, region=region,
+                        blocked.code or last_throttle,
+                        f"{action} in {region} stays throttled past the run's deadline ({throttled_answers} "
+                        "throttled answers)", action=action, region=region,
                         reply=Reply(400, None, attempt + throttled_answers),
                     ) from blocked
             self.stats.count(action)
@@ -204,7 +206,7 @@ class Caller:
 
             if limiter is not None:
                 if code in THROTTLING_CODES:
-                    limiter.throttled(action, sent_at, region)
+                    limiter.throttled(action, sent_at, region, code)
                 else:
                     limiter.admitted(action, sent_at, region)
             if code in TOKEN_EXPIRED_CODES and self.refresh_credentials and not refreshed:
@@ -216,8 +218,9 @@ class Caller:
                 # The lane now waits for the cloud's next minute and probes at 1 QPS: no attempt is used up,
                 # the run's deadline (inside the function's timeout) is the only limit (LaneBlocked above).
                 throttled_answers += 1
-                self.log.warning("api_throttled", action=action, region=region, code=code,
-                                 answers=throttled_answers)
+                last_throttle = code
+                self.log.warning("api_retry", action=action, region=region, code=code,
+                                 attempt=attempt + throttled_answers, wait="the lane's minute block, then 1 QPS")
                 continue
             pause = self.retry.should_retry(attempt, code, status)
             if pause is None:

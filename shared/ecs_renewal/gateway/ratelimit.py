@@ -49,17 +49,18 @@ ADMITTED_MEMORY = 60.0  # seconds of admitted send times kept per lane (to estim
 class LaneBlocked(Exception):
     """The lane cannot send before the caller's deadline (a minute block, or probing, runs past it)."""
 
-    def __init__(self, action: str, region: str, until: float) -> None:
+    def __init__(self, action: str, region: str, until: float, code: str | None = None) -> None:
         super().__init__(f"{action} in {region or '-'} is throttled until after the run's deadline")
         self.action, self.region, self.until = action, region, until
+        self.code = code  # the throttling code that blocked the lane (None: none seen)
 
 
 class _Lane:
     """One (region, action)'s pacing state (guarded by the limiter's lock)."""
 
-    __slots__ = ("admitted", "blocked_until", "blocks", "calls", "ceiling", "configured", "cut_at", "limit",
-                 "next_probe", "probe_sent", "probing", "recovered_at", "sent", "throttled", "tokens", "updated",
-                 "waited")
+    __slots__ = ("admitted", "blocked_until", "blocks", "calls", "ceiling", "configured", "cut_at", "last_code",
+                 "limit", "next_probe", "probe_sent", "probing", "recovered_at", "sent", "throttled", "tokens",
+                 "updated", "waited")
 
     def __init__(self, configured: float, now: float) -> None:
         self.configured = self.limit = self.ceiling = configured
@@ -77,6 +78,7 @@ class _Lane:
         self.calls = 0
         self.throttled = 0
         self.blocks = 0
+        self.last_code: str | None = None
 
     @property
     def rate(self) -> float:
@@ -101,8 +103,16 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wall: Callable[[], float] | None = None,
+        minute: float = 60.0,
+        probe_interval: float = PROBE_INTERVAL,
     ) -> None:
-        """``limit_for(action, region)`` (or ``limit_for(action)``) gives calls per second for a lane."""
+        """``limit_for(action, region)`` (or ``limit_for(action)``) gives calls per second for a lane.
+
+        ``minute`` and ``probe_interval`` are the cloud's (60 s, 1 QPS); tests of fault storms shrink them as
+        they shrink the retry policy's pauses.
+        """
+        self._minute = minute
+        self._probe_interval = probe_interval
         self._limit_for = limit_for
         try:
             self._by_region = len(inspect.signature(limit_for).parameters) >= 2
@@ -123,16 +133,16 @@ class RateLimiter:
             with self._lock:
                 now = self._clock()
                 lane = self._lane(action, region, now)
-                wait = self._probe_wait(lane, now)
+                wait = self._probe_wait(lane, now, self._probe_interval)
                 if wait is None:
                     send_at = self._reserve(lane, now)
                     if deadline is not None and send_at > deadline:
                         self._unreserve(lane, send_at)
-                        raise LaneBlocked(action, region or "", send_at)
+                        raise LaneBlocked(action, region or "", send_at, lane.last_code)
                     lane.waited += send_at - now
                 else:
                     if deadline is not None and now + wait > deadline:
-                        raise LaneBlocked(action, region or "", now + wait)
+                        raise LaneBlocked(action, region or "", now + wait, lane.last_code)
                     lane.waited += wait
             if wait is not None:
                 self._sleep(wait)
@@ -161,16 +171,17 @@ class RateLimiter:
             while lane.admitted and lane.admitted[0] < now - ADMITTED_MEMORY:
                 lane.admitted.popleft()
 
-    def throttled(self, action: str, sent_at: float, region: str | None = None) -> None:
+    def throttled(self, action: str, sent_at: float, region: str | None = None, code: str | None = None) -> None:
         """The server refused a call sent at ``sent_at`` for flow control: block the lane to the minute."""
         with self._lock:
             now = self._clock()
             lane = self._lane(action, region, now)
             lane.throttled += 1
+            lane.last_code = code or lane.last_code
             if lane.probing:
                 if lane.probe_sent is not None and sent_at >= lane.probe_sent:
                     lane.probe_sent = None  # still blocked at the cloud: probe again a second later
-                    lane.next_probe = max(lane.next_probe, now + PROBE_INTERVAL)
+                    lane.next_probe = max(lane.next_probe, now + self._probe_interval)
                 return
             if sent_at <= lane.cut_at:
                 return  # sent before the last block: that block already answers this burst
@@ -185,7 +196,8 @@ class RateLimiter:
             lane.cut_at = now
             lane.blocks += 1
             wall = self._wall()
-            lane.blocked_until = now + (math.floor(wall / 60) * 60 + 60 - wall) + BLOCK_MARGIN
+            minute = self._minute
+            lane.blocked_until = now + (math.floor(wall / minute) * minute + minute - wall) + BLOCK_MARGIN * minute / 60
             lane.probing, lane.probe_sent = True, None
             lane.next_probe = lane.blocked_until
             lane.tokens = min(lane.tokens, 0.0)  # no burst right after a refusal
@@ -238,18 +250,18 @@ class RateLimiter:
         return lane
 
     @staticmethod
-    def _probe_wait(lane: _Lane, now: float) -> float | None:
+    def _probe_wait(lane: _Lane, now: float, interval: float) -> float | None:
         """None: send (reserving normally, or as the probe); else seconds to wait before looking again."""
         if not lane.probing:
             return None
         if now < lane.blocked_until:
             return lane.blocked_until - now
         if lane.probe_sent is not None and now - lane.probe_sent < PROBE_TIMEOUT:
-            return POLL  # one probe in flight at a time: wait for its answer
+            return min(POLL, interval)  # one probe in flight at a time: wait for its answer
         if now < lane.next_probe:
             return lane.next_probe - now
         lane.probe_sent = now
-        lane.next_probe = now + PROBE_INTERVAL
+        lane.next_probe = now + interval
         return None
 
     def _reserve(self, lane: _Lane, now: float) -> float:

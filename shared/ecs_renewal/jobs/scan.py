@@ -59,7 +59,8 @@ def _scan_region(ctx: JobContext, region: str) -> tuple[list[Expiring], int | No
         return {a.instance_id: a.renewal_status for a in ctx.gateway.auto_renew_attributes(region, ids)}
 
     def read_prices() -> dict[str, Price | None]:
-        terms = [(i, renewal_terms(i.tags, settings.tag_names, settings.period, settings.period_unit))
+        terms = [(i, renewal_terms(i.tags, settings.tag_names, settings.period, settings.period_unit,
+                                   site=settings.site, unified_day=settings.unified_expiry_day))
                  for i in instances]
         return prices_of(ctx, [(i, t) for i, t in terms if isinstance(t, RenewalTerms)])
 
