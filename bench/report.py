@@ -27,21 +27,32 @@ def cpu_text(run: dict[str, Any]) -> str:
     return f"{run['cpu_s']:.2f} / {emulator:.2f}" if emulator is not None else f"{run['cpu_s']:.2f}"
 
 
+def worst(r: dict[str, Any]) -> str:
+    by_action = r.get("calls_over_bound_by_action") or {}
+    return f"{max(by_action.values()):.2f}" if by_action else f"{r['calls_over_bound']:.2f}"
+
+
+def per_1000(r: dict[str, Any]) -> str:
+    value = r.get("cpu_s_per_1000_calls")
+    return f"{value:.2f}" if value is not None else ""
+
+
 def render_table(results: dict[str, Any]) -> str:
     s = results["settings"]
     lines = [
-        f"Measured {results['date']} on {results['machine']} (Python {results['python']}): "
-        f"{s['regions']} regions x {s['instances_per_region']} prepaid instances "
-        f"({s['expiring_per_region']}/region expiring, {s['drift_per_region']}/region drifting), emulator latency "
-        f"{s['latency_s'] * 1000:g} ms per call, rate limit {s['rate_limit_per_action']:g} calls/s per action "
-        f"(`Throttling.User` beyond it). Ours: each job in a fresh process, as Function Compute runs it; scan "
-        f"and audit are the median of {results['jobs']['scan']['ours'].get('runs', 1)} runs on fresh fleets. "
-        f"Calls: DI DescribeInstances, DA DescribeInstanceAutoRenewAttribute, MA "
-        f"ModifyInstanceAutoRenewAttribute, RI RenewInstance, DRP DescribeRenewalPrice.",
+        f"Measured {results['date']} on {results['machine']} (Python {results['python']}) with "
+        f"`{results.get('command', 'make bench')}`: {s['regions']} regions x {s['instances_per_region']} prepaid "
+        f"instances ({s['expiring_per_region']}/region expiring, {s['drift_per_region']}/region drifting), emulator "
+        f"latency {s['latency_s'] * 1000:g} ms per call, a quota of {s['rate_limit_per_action']:g} calls/s per "
+        f"(region, action) with the minute block (`Throttling.User` beyond it, blocked until the next minute), "
+        f"our `ECS_MAX_QPS` set to it. Ours: each job in a fresh process, as Function Compute runs it; scan and "
+        f"audit are the median of {results['jobs']['scan']['ours'].get('runs', 1)} runs on fresh fleets. Calls: "
+        f"DI DescribeInstances, DA DescribeInstanceAutoRenewAttribute, MA ModifyInstanceAutoRenewAttribute, RI "
+        f"RenewInstance, DRP DescribeRenewalPrice. Floor: the busiest (region, action)'s calls ÷ its quota.",
         "",
-        "| job | run | wall s | API calls | lower bound | calls ÷ bound | wall ÷ rate-limit bound | peak RSS MB "
-        "| CPU s (handler / emulator) | naive ÷ ours |",
-        "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| job | run | wall s | API calls | lower bound | calls ÷ bound (worst action) | wall ÷ rate floor "
+        "| throttled | CPU s / 1,000 calls | peak RSS MB | CPU s (handler / emulator) | naive ÷ ours |",
+        "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for job, entry in results["jobs"].items():
         for run in ("ours", "naive"):
@@ -49,21 +60,33 @@ def render_table(results: dict[str, Any]) -> str:
                 continue
             r = entry[run]
             ratio = f"**{entry['naive_over_ours']}×**" if run == "naive" else ""
+            floor = f"{r['wall_over_floor']:.2f}" if r.get("wall_over_floor") is not None else ""
             lines.append(
                 f"| {job} | {run} | {r['wall_s']:.2f} | {calls_text(r['api_calls'])} | "
-                f"{calls_text(entry['lower_bound'])} | {r['calls_over_bound']:.2f} | "
-                f"{r['wall_over_rate_bound']:.2f} | {r['peak_rss_mb']:.0f} | {cpu_text(r)} | {ratio} |"
+                f"{calls_text(entry['lower_bound'])} | {r['calls_over_bound']:.2f} ({worst(r)}) | "
+                f"{floor} | {r.get('throttled_total', 0)} | {per_1000(r)} | {r['peak_rss_mb']:.0f} | {cpu_text(r)} | "
+                f"{ratio} |"
             )
     if "totals" in results:
         t = results["totals"]
-        lines.append(f"| all three | ours / naive | {t['ours_s']:.1f} / {t['naive_s']:.1f} | | | | | | | "
+        lines.append(f"| all three | ours / naive | {t['ours_s']:.1f} / {t['naive_s']:.1f} | | | | | | | | | "
                      f"**{t['naive_over_ours']}×** |")
     memory = results.get("memory")
     if memory:
         for job, r in memory["jobs"].items():
+            floor = f"{r['wall_over_floor']:.2f}" if r.get("wall_over_floor") is not None else ""
             lines.append(f"| {job}, {memory['instances']:,} instances | ours | {r['wall_s']:.2f} | "
-                         f"{calls_text(r['api_calls'])} | | {r['calls_over_bound']:.2f} | "
-                         f"{r['wall_over_rate_bound']:.2f} | **{r['peak_rss_mb']:.0f}** | {cpu_text(r)} | |")
+                         f"{calls_text(r['api_calls'])} | | {r['calls_over_bound']:.2f} ({worst(r)}) | {floor} | "
+                         f"{r.get('throttled_total', 0)} | {per_1000(r)} | **{r['peak_rss_mb']:.0f}** | "
+                         f"{cpu_text(r)} | |")
+    block = results.get("minute_block")
+    if block:
+        lines.append(
+            f"| renew, quota {block['quota']:g}/s, minute block, **no** `ECS_MAX_QPS` | ours | {block['wall_s']:.2f} | "
+            f"{calls_text(block['api_calls'])} | | {block['calls_over_bound']:.2f} "
+            f"({max(block['calls_over_bound_by_action'].values()):.2f}) | {block['wall_over_floor']:.2f} | "
+            f"{sum(block['throttled'].values())} | | | | {block['renewed']}/{block['candidates']} renewed, "
+            f"{block['failed']} failed, {block['renewed_twice']} twice |")
     lines.append("")
     rt = results.get("round_trip", {})
     if rt:

@@ -154,6 +154,7 @@ def test_backoff_is_full_jitter_exponential_capped_and_really_slept(run, emulato
     (400, "InvalidParameter"),
     (400, "InvalidPeriod"),
     (400, "IdempotenceParamNotMatch"),
+    (400, "IdempotentParameterMismatch"),  # the idempotence page's spelling of the same error: both final
     (403, "IncorrectInstanceStatus"),
     (403, "Forbidden.RAM"),
 ])

@@ -8,9 +8,12 @@ ParentUid"). One limiter serves one account's run (each account has its own call
 
 - a **token bucket** that paces calls at ``PACING_SHARE`` of the limit, with a small burst, so calls
   arrive evenly (a burst lands on the server spread out by its queue, and spills into the next second);
-- a **sliding one-second window** holding at most ``PACING_SHARE`` of the limit: the hard guarantee that
-  no second ever sees more sends than that, whatever the bucket allowed. The missing 5 % absorbs how
-  the server's clock sees our sends: a call waits in queues for a varying time before ECS counts it;
+- a **sliding one-second window** holding at most ``PACING_SHARE`` of the limit, checked on when calls
+  really leave (a thread woken late must not bunch up with the next ones): the hard guarantee that no
+  second ever sees more sends than that, whatever the bucket allowed. The missing 20 % absorbs how the
+  server's clock sees our sends: a call waits in queues for a varying time before ECS counts it, and a
+  stall of up to a quarter of a second (a busy gateway, a GC pause) must not crowd one of its seconds —
+  a single refusal costs the rest of a minute. (Measured: at 95 % a 2-core bench saw refusals.)
 - **the minute block**: a throttling answer stops the lane until the next wall-clock minute (no call
   could pass before it), then the lane **probes at 1 QPS**, one call in flight, until a call is admitted;
   it then resumes *below the rate that was throttled* — at most ``DECREASE`` of the lane's limit and of
@@ -33,7 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-PACING_SHARE = 0.95  # the rest absorbs jitter between our send and the server's count
+PACING_SHARE = 0.8  # the rest absorbs stalls between our send and the cloud's count: up to 0.25 s
 BURST_SHARE = 0.2  # calls that may go at once after a pause (a fifth of a second's worth)
 WINDOW_SECONDS = 1.0
 DECREASE = 0.8
@@ -43,6 +46,7 @@ PROBE_INTERVAL = 1.0  # "probe at 1 QPS" after a block (ECS API throttling doc)
 BLOCK_MARGIN = 0.25  # seconds past the wall-clock minute before the first probe
 PROBE_TIMEOUT = 30.0  # a probe whose answer never came back no longer holds the lane
 POLL = 0.25  # a thread waiting for a probe's answer looks again this often
+_EPSILON = 1e-6  # a full second apart, whatever the float arithmetic of the clock says
 ADMITTED_MEMORY = 60.0  # seconds of admitted send times kept per lane (to estimate the quota on a refusal)
 
 
@@ -58,9 +62,9 @@ class LaneBlocked(Exception):
 class _Lane:
     """One (region, action)'s pacing state (guarded by the limiter's lock)."""
 
-    __slots__ = ("admitted", "blocked_until", "blocks", "calls", "ceiling", "configured", "cut_at", "last_code",
-                 "limit", "next_probe", "probe_sent", "probing", "recovered_at", "sent", "throttled", "tokens",
-                 "updated", "waited")
+    __slots__ = ("admitted", "blocked_until", "blocks", "calls", "ceiling", "configured", "cut_at", "dispatched",
+                 "last_code", "limit", "next_probe", "probe_sent", "probing", "recovered_at", "sent", "throttled",
+                 "tokens", "updated", "waited")
 
     def __init__(self, configured: float, now: float) -> None:
         self.configured = self.limit = self.ceiling = configured
@@ -69,6 +73,7 @@ class _Lane:
         self.recovered_at = now
         self.cut_at = float("-inf")
         self.sent: deque[float] = deque()  # send times of the last ``window_cap`` calls
+        self.dispatched: deque[float] = deque()  # when the last ``window_cap`` calls really left
         self.admitted: deque[float] = deque()  # send times of calls the server admitted (last minute)
         self.blocked_until = float("-inf")
         self.probing = False
@@ -149,12 +154,17 @@ class RateLimiter:
                 continue
             if send_at > now:
                 self._sleep(send_at - now)
-                with self._lock:
-                    if lane.probing and lane.cut_at > now:
-                        continue  # blocked while this call waited for its slot: it would only be refused
+            # The hard guarantee is on when calls really leave, not when they were due: a thread woken late
+            # (a busy CPU, the GIL) must not bunch up with the next ones and crowd one of the server's seconds.
             with self._lock:
-                lane.calls += 1
-            return send_at
+                if lane.probing and lane.cut_at > now:
+                    continue  # blocked while this call waited for its slot: it would only be refused
+                late = self._dispatch_wait(lane)
+                if late <= 0:
+                    return self._dispatch(lane)
+            self._sleep(late)
+            with self._lock:
+                return self._dispatch(lane)
 
     def admitted(self, action: str, sent_at: float, region: str | None = None) -> None:
         """The server answered a call sent at ``sent_at`` without throttling it."""
@@ -264,6 +274,27 @@ class RateLimiter:
         lane.next_probe = now + interval
         return None
 
+    def _dispatch(self, lane: _Lane) -> float:
+        """The call leaves now: counted, and its real send time returned (and kept for the window)."""
+        now = self._clock()
+        lane.dispatched.append(now)
+        lane.calls += 1
+        return now
+
+    def _dispatch_wait(self, lane: _Lane) -> float:
+        """Seconds until one more call may leave without ``window_cap`` calls leaving within one second."""
+        if lane.probing:
+            return 0.0  # the probe goes alone, at its own pace
+        cap = lane.window_cap
+        while len(lane.dispatched) > cap:
+            lane.dispatched.popleft()
+        if len(lane.dispatched) < cap:
+            return 0.0
+        wait = lane.dispatched[0] + WINDOW_SECONDS + _EPSILON - self._clock()
+        if wait <= 0:
+            lane.dispatched.popleft()
+        return wait
+
     def _reserve(self, lane: _Lane, now: float) -> float:
         self._recover(lane, now)
         if lane.probing:  # this call is the probe: it goes now, alone
@@ -277,7 +308,7 @@ class RateLimiter:
         while len(lane.sent) > lane.window_cap:  # the cap may have shrunk since these were sent
             lane.sent.popleft()
         if len(lane.sent) == lane.window_cap:
-            send_at = max(send_at, lane.sent[0] + WINDOW_SECONDS)
+            send_at = max(send_at, lane.sent[0] + WINDOW_SECONDS + _EPSILON)
             lane.sent.popleft()
         lane.tokens = min(lane.burst, lane.tokens + (send_at - lane.updated) * lane.rate) - 1
         if send_at > paced_at:
