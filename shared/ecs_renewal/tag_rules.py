@@ -88,21 +88,28 @@ def renewal_terms(
     if day_text:
         if period_text or unit_text:
             return f"tags {names.renew_day} and {names.period}/{names.unit} conflict: use one of them"
-        if not day_text.isdigit() or not 1 <= int(day_text) <= 28:
-            return f"tag {names.renew_day}={day_text!r} is not a day from 1 to 28"
-        if unified_day is None:
-            return (f"tag {names.renew_day}={day_text}: the account has no unified expiry day (set "
-                    "UNIFIED_EXPIRY_DAY once it is configured in the console)")
-        if int(day_text) != unified_day:
-            return (f"tag {names.renew_day}={day_text} is not the account's unified expiry day "
-                    f"({unified_day}, UNIFIED_EXPIRY_DAY)")
-        return RenewalTerms(None, None, int(day_text), from_tags=True)
+        return _unified_day_terms(day_text, names, unified_day)
     if not period_text and not unit_text:
         return RenewalTerms(period, unit)
+    return _period_terms(period_text, unit_text or unit, names, period, site)
+
+
+def _unified_day_terms(day_text: str, names: TagNames, unified_day: int | None) -> RenewalTerms | str:
+    if not day_text.isdigit() or not 1 <= int(day_text) <= 28:
+        return f"tag {names.renew_day}={day_text!r} is not a day from 1 to 28"
+    if unified_day is None:
+        return (f"tag {names.renew_day}={day_text}: the account has no unified expiry day (set "
+                "UNIFIED_EXPIRY_DAY once it is configured in the console)")
+    if int(day_text) != unified_day:
+        return (f"tag {names.renew_day}={day_text} is not the account's unified expiry day ({unified_day}, "
+                "UNIFIED_EXPIRY_DAY)")
+    return RenewalTerms(None, None, int(day_text), from_tags=True)
+
+
+def _period_terms(period_text: str, chosen_unit: str, names: TagNames, period: int, site: str) -> RenewalTerms | str:
     periods = renew_periods(site)
-    chosen_unit = unit_text or unit
     if chosen_unit not in RENEW_PERIODS:
-        return f"tag {names.unit}={unit_text!r} is not Month or Week"
+        return f"tag {names.unit}={chosen_unit!r} is not Month or Week"
     if chosen_unit not in periods:
         return f"tag {names.unit}={chosen_unit} is not a renewal unit on the {site} site (SITE)"
     chosen_period = period

@@ -145,6 +145,21 @@ class ClientFactory:
         return self.sts_endpoint if product == "sts" else self.ecs_endpoint
 
 
+class _Tries:
+    """One call's attempts so far: retried errors, throttled answers, and the last throttling code."""
+
+    __slots__ = ("attempt", "last_throttle", "throttled")
+
+    def __init__(self) -> None:
+        self.attempt = 0
+        self.throttled = 0
+        self.last_throttle = "Throttling.User"  # what a lane blocked by another call's throttle answers with
+
+    @property
+    def total(self) -> int:
+        return self.attempt + self.throttled
+
+
 class Caller:
     """Sends a request through the retry policy; returns the parsed JSON body or raises ApiError."""
 
@@ -173,65 +188,69 @@ class Caller:
             request.set_endpoint(endpoint)  # a scheme prefix is honoured as given
         else:
             request.set_protocol_type("https")
-        attempt = 0
-        throttled_answers = 0
-        last_throttle = "Throttling.User"  # the code a lane blocked by another call's throttle answers with
+        tries = _Tries()
         refreshed = False
-        limiter = self.limiter
         while True:
             signed_with = self.factory.credentials
             client = self.factory.sts_client(region) if product == "sts" else self.factory.ecs_client(region)
-            # Every attempt takes a slot in its (region, action) lane: a retry costs the quota like a first call.
-            if limiter is not None:
-                try:
-                    sent_at = limiter.acquire(action, region, deadline=self.retry.deadline)
-                except LaneBlocked as blocked:
-                    raise ApiError(
-                        blocked.code or last_throttle,
-                        f"{action} in {region} stays throttled past the run's deadline ({throttled_answers} "
-                        "throttled answers)", action=action, region=region,
-                        reply=Reply(400, None, attempt + throttled_answers),
-                    ) from blocked
+            sent_at = self._slot(action, region, tries)
             self.stats.count(action)
             try:
                 body = client.do_action_with_exception(request)
-                if limiter is not None:
-                    limiter.admitted(action, sent_at, region)
+                self._settle(action, region, sent_at, None)
                 return json.loads(body)
             except ServerException as error:
                 code, message = error.get_error_code(), error.get_error_msg()
                 status, request_id = error.get_http_status(), error.get_request_id()
             except ClientException as error:
                 code, message, status, request_id = error.get_error_code(), error.get_error_msg(), None, None
+            self._settle(action, region, sent_at, code)
 
-            if limiter is not None:
-                if code in THROTTLING_CODES:
-                    limiter.throttled(action, sent_at, region, code)
-                else:
-                    limiter.admitted(action, sent_at, region)
             if code in TOKEN_EXPIRED_CODES and self.refresh_credentials and not refreshed:
                 # The STS token ran out mid-run: get fresh credentials once and go on where we were.
                 refreshed = True
                 self._refresh(signed_with, action, region)
                 continue
-            if code in THROTTLING_CODES and limiter is not None and throttled_answers < MAX_THROTTLED_ANSWERS:
+            if code in THROTTLING_CODES and self.limiter is not None and tries.throttled < MAX_THROTTLED_ANSWERS:
                 # The lane now waits for the cloud's next minute and probes at 1 QPS: no attempt is used up,
-                # the run's deadline (inside the function's timeout) is the only limit (LaneBlocked above).
-                throttled_answers += 1
-                last_throttle = code
-                self.log.warning("api_retry", action=action, region=region, code=code,
-                                 attempt=attempt + throttled_answers, wait="the lane's minute block, then 1 QPS")
+                # the run's deadline (inside the function's timeout) is the only limit (see _slot).
+                tries.throttled += 1
+                tries.last_throttle = code
+                self.log.warning("api_retry", action=action, region=region, code=code, attempt=tries.total,
+                                 wait="the lane's minute block, then 1 QPS")
                 continue
-            pause = self.retry.should_retry(attempt, code, status)
+            pause = self.retry.should_retry(tries.attempt, code, status)
             if pause is None:
                 raise ApiError(code, _one_line(message), action=action, region=region,
-                               reply=Reply(status, request_id, attempt + throttled_answers + 1))
+                               reply=Reply(status, request_id, tries.total + 1))
             self.log.warning(
-                "api_retry", action=action, region=region, code=code, attempt=attempt + 1,
+                "api_retry", action=action, region=region, code=code, attempt=tries.attempt + 1,
                 pause_s=round(pause, 3),
             )
             self.retry.sleep(pause)
-            attempt += 1
+            tries.attempt += 1
+
+    def _slot(self, action: str, region: str, tries: _Tries) -> float:
+        """Every attempt takes a slot in its (region, action) lane: a retry costs the quota like a first call."""
+        if self.limiter is None:
+            return 0.0
+        try:
+            return self.limiter.acquire(action, region, deadline=self.retry.deadline)
+        except LaneBlocked as blocked:
+            raise ApiError(
+                blocked.code or tries.last_throttle,
+                f"{action} in {region} stays throttled past the run's deadline ({tries.throttled} throttled answers)",
+                action=action, region=region, reply=Reply(400, None, tries.total),
+            ) from blocked
+
+    def _settle(self, action: str, region: str, sent_at: float, code: str | None) -> None:
+        """Tell the lane how the cloud answered: a throttle blocks it, anything else was admitted."""
+        if self.limiter is None:
+            return
+        if code in THROTTLING_CODES:
+            self.limiter.throttled(action, sent_at, region, code)
+        else:
+            self.limiter.admitted(action, sent_at, region)
 
     def _refresh(self, expired: Credentials, action: str, region: str) -> None:
         """Once for all threads: those that hit the same expired token wait for one refresh and use it."""
