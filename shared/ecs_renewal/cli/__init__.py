@@ -2,6 +2,8 @@
 
     scan | renew | audit   the same job code the functions run, on this machine (STS credentials from the
                            environment or an aliyun CLI profile); a table, or --format json|csv (scan: html)
+    plan --out FILE        what renew would buy, priced per instance and signed (APPROVAL_SECRET); renews nothing
+    apply FILE|PLAN_ID     apply a signed plan exactly: re-read, renew what still matches, refuse the rest
     invoke FUNCTION        call a deployed function through Function Compute (FC 3.0 API; --api fc2)
     emulator               the local ECS/STS/DingTalk/Function Compute emulator (source checkout only)
 
@@ -24,14 +26,14 @@ from collections.abc import Iterator, Mapping
 
 from .. import __version__
 from ..errors import CredentialsError
-from . import emulator, invoke, jobs, profile
+from . import approval, emulator, invoke, jobs, profile
 from .output import EXIT_INTERRUPTED
 
 PROG = "ecs-renewal"
 # 128 + SIGPIPE, what a shell reports for `yes | head -1`: the output was cut, not a failure of the job.
 EXIT_BROKEN_PIPE = 141
 # Commands that call Alibaba Cloud, and so take --profile.
-CLOUD_COMMANDS = ("scan", "renew", "audit", "invoke")
+CLOUD_COMMANDS = ("scan", "renew", "audit", "plan", "apply", "invoke")
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -43,6 +45,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     jobs.add_parsers(commands)
+    approval.add_parsers(commands)
     invoke.add_parser(commands)
     emulator.add_parser(commands)
     for name in CLOUD_COMMANDS:
