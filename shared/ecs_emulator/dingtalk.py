@@ -53,6 +53,8 @@ class DingTalkRobot:
         # Generated per emulator, never hard-coded: 64 hex chars like a real token, "SEC"-prefixed secret.
         self.access_token = secrets.token_hex(32)
         self.secret = "SEC" + secrets.token_hex(32)
+        # The enterprise-internal robot's AppSecret (robot mode of approve-renewal): signs its callbacks.
+        self.app_secret = secrets.token_urlsafe(48)
         self.base_url = ""
         self.rate_limit_per_minute: int | None = 20
         self.block_seconds = 600.0  # what exceeding the limit costs
@@ -65,6 +67,36 @@ class DingTalkRobot:
         self._scripted_failures: deque[tuple[int, str]] = deque()
         # Faults actually injected, by kind: scripted failures, rate-limit answers, slow answers.
         self.injected: Counter[str] = Counter()
+
+    @property
+    def action_cards(self) -> list[dict]:
+        """The accepted ``actionCard`` messages (title, text, buttons), oldest first."""
+        with self._lock:
+            return [m["actionCard"] for m in self.messages if m.get("msgtype") == "actionCard"]
+
+    def mention(self, callback_url: str, *, staff_id: str, text: str, nick: str = "",
+                app_secret: str | None = None, timestamp_ms: int | None = None) -> tuple[int, bytes]:
+        """A member @-mentions the enterprise-internal robot: DingTalk POSTs the message to the robot's HTTP
+        callback, signed with the app's secret (headers ``timestamp`` and ``sign`` = Base64(HMAC-SHA256(secret,
+        timestamp + "\n" + secret)), the group robot's scheme), naming the sender's staff id."""
+        import urllib.error
+        import urllib.request
+
+        secret = self.app_secret if app_secret is None else app_secret
+        timestamp = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
+        digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+        body = json.dumps({"msgtype": "text", "text": {"content": f"@ecs-renewal {text}"},
+                           "msgId": secrets.token_hex(8),
+                           "senderStaffId": staff_id, "senderNick": nick or staff_id, "conversationType": "2",
+                           "chatbotUserId": "robot", "isAdmin": False}).encode()
+        request = urllib.request.Request(callback_url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "timestamp": timestamp,
+            "sign": base64.b64encode(digest).decode()})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
 
     @property
     def webhook_url(self) -> str:

@@ -31,6 +31,7 @@ from .model import (
     InstanceRecord,
     RenewalRecord,
 )
+from .oss import ObjectStorage
 from .permissions import (
     ADMINISTRATOR,
     FUNCTION_ROLE_DOCUMENTS,
@@ -108,6 +109,8 @@ class Emulator:
         )
         # Function Compute's invoke endpoint: runs the real handlers with the function's credentials.
         self.fc = FunctionCompute(self.keys, account_id, lambda: self.function_credentials)
+        # The OSS subset the approval store uses (oss.py): buckets are created by the user, as in the cloud.
+        self.oss = ObjectStorage(self.keys, account_id)
         if fleet is not None:
             for record in generate_fleet(fleet, account_id):
                 self.state.add_instance(record)

@@ -435,6 +435,40 @@ class FunctionCompute:
             return FcAnswer(200, json.dumps(invocation.error).encode(), headers)
         return FcAnswer(200, _body_of(invocation.result), headers)
 
+    def http_trigger(self, function: str, method: str, raw_path: str, query: str, headers: Mapping[str, str],
+                     body: bytes, source_ip: str) -> FcAnswer:
+        """An anonymous HTTP trigger (``/http/<function>/...``, standing in for ``https://<id>.<region>.fcapp.run``).
+
+        FC 3.0 built-in runtimes get the request as a JSON event and answer ``{statusCode, headers, body}``
+        (help.aliyun.com "HTTP触发器调用函数"). Header names are canonicalised (first letters upper case)."""
+        from urllib.parse import parse_qsl
+
+        request_id = new_request_id()
+        text_body = body.decode("utf-8", errors="strict") if _is_text(body) else None
+        event = {
+            "version": "v1", "rawPath": raw_path,
+            "body": text_body if text_body is not None else base64.b64encode(body).decode(),
+            "isBase64Encoded": text_body is None,
+            "headers": {"-".join(part.capitalize() for part in name.split("-")): value
+                        for name, value in headers.items()},
+            "queryParameters": dict(parse_qsl(query, keep_blank_values=True)),
+            "requestContext": {"accountId": self.account_id, "domainName": "127.0.0.1",
+                               "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
+                                        "sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+                               "requestId": request_id, "time": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                               "timeEpoch": str(int(time.time() * 1000))},
+        }
+        invocation = Invocation(function, "", None, "Sync", json.dumps(event).encode(), request_id, api="fc3-http")
+        self._run(invocation)
+        result = invocation.result if invocation.error is None else None
+        if not isinstance(result, Mapping) or "statusCode" not in result:
+            return FcAnswer(502, json.dumps(invocation.error or {"errorMessage": "not an HTTP response"}).encode(),
+                            self._headers(request_id))
+        answer_body = result.get("body") or ""
+        data = base64.b64decode(answer_body) if result.get("isBase64Encoded") else str(answer_body).encode()
+        headers_out = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        return FcAnswer(int(result["statusCode"]), data, {"X-Fc-Request-Id": request_id, **headers_out})
+
     def _accept_async(self, invocation: Invocation) -> FcAnswer:
         if len(invocation.payload) > MAX_ASYNC_PAYLOAD:
             raise FcError(400, "InvalidArgument", f"An async payload may be at most {MAX_ASYNC_PAYLOAD} bytes.")
@@ -628,3 +662,11 @@ def _apply(values: Mapping[str, str | None]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def _is_text(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -80,6 +80,12 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch()
 
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
     # ---- dispatch ---------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
@@ -89,7 +95,15 @@ class RequestHandler(BaseHTTPRequestHandler):
                 return
             url = urllib.parse.urlsplit(self.path)
             emulator = self.server.emulator
-            if url.path == "/":
+            if emulator.oss.is_oss_request(self.headers, url.query):  # path style: /<bucket>/<key>
+                answer = emulator.oss.handle(self.command, url.path, url.query, self.headers, body)
+                self._write_bytes(answer.status, answer.body if self.command != "HEAD" else b"", answer.headers)
+            elif url.path.startswith("/http/"):  # an FC HTTP trigger: /http/<function>/<path>
+                function, _, rest = url.path[len("/http/"):].partition("/")
+                answer = emulator.fc.http_trigger(function, self.command, "/" + rest, url.query, self.headers, body,
+                                                  self.client_address[0])
+                self._write_bytes(answer.status, answer.body, answer.headers)
+            elif url.path == "/":
                 self._rpc(url.query, body)
             elif url.path == "/robot/send" and self.command == "POST":
                 query = urllib.parse.parse_qs(url.query, keep_blank_values=True)

@@ -186,3 +186,53 @@ def test_quorum_counts_distinct_approvers_and_a_bad_signature_is_refused(run, em
     assert "1 renewed" in done and emulator.renewal_count(instance) == 1
     link = click(emulator, {**button(emulator, "Reject"), "action": "approve"})
     assert link["statusCode"] == 403 and emulator.renewal_count(instance) == 1
+
+
+# --- through the emulator: the HTTP trigger, OSS and DingTalk's robot callback ---------------------------
+
+
+@pytest.fixture
+def deployed(emulator, env, monkeypatch):
+    """What `s deploy` makes: the bucket (created by the user), approve-renewal behind its HTTP trigger."""
+    emulator.oss.create_bucket("approvals")
+    emulator.dingtalk.base_url = emulator.url
+    settings = {"REGIONS": "cn-hangzhou", "ECS_ENDPOINT": emulator.url, "STS_ENDPOINT": emulator.url,
+                "APPROVAL": "required", "APPROVAL_SECRET": SECRET, "APPROVAL_BUCKET": "approvals",
+                "OSS_ENDPOINT": emulator.url, "APPROVAL_URL": f"{emulator.url}/http/approve-renewal/approve",
+                "DRY_RUN": "false", "DINGTALK_WEBHOOK": emulator.dingtalk.webhook_url,
+                "DINGTALK_SECRET": emulator.dingtalk.secret, "DINGTALK_APP_SECRET": emulator.dingtalk.app_secret}
+    emulator.fc.environment.update(settings)
+    env.update(settings)
+    return settings
+
+
+def test_the_round_trip_through_oss_and_the_http_trigger(run, emulator, deployed):
+    import urllib.error
+    import urllib.request
+
+    ids = sorted(emulator.add_instance("cn-hangzhou", expired_time=soon()) for _ in range(2))
+    plan_id = run("renew-batch")["approval"]["plan_id"]
+    assert emulator.oss.object("approvals", f"plans/{plan_id}.json") is not None  # stored in OSS
+    (approve,) = [b["actionURL"] for b in emulator.dingtalk.action_cards[-1]["btns"] if b["title"] == "Approve"]
+    assert approve.startswith(f"{emulator.url}/http/approve-renewal/approve?")
+    with urllib.request.urlopen(approve, timeout=30) as answer:
+        page = answer.read().decode()
+    assert "2 renewed" in page and all(emulator.renewal_count(i) == 1 for i in ids)
+    forged = approve.replace("action=approve", "action=reject")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged, timeout=30)
+    assert refused.value.code == 403 and b"Nothing was done" in refused.value.read()
+
+
+def test_the_robot_callback_signed_as_dingtalk_signs_reaches_the_quorum(run, emulator, deployed):
+    emulator.fc.environment.update(APPROVERS="alice,bob", APPROVALS_NEEDED="2")
+    instance = emulator.add_instance("cn-hangzhou", expired_time=soon())
+    plan_id = run("renew-batch")["approval"]["plan_id"]
+    callback = f"{emulator.url}/http/approve-renewal/robot"
+    status, _ = emulator.dingtalk.mention(callback, staff_id="alice", text=f"approve {plan_id}",
+                                            app_secret="a-forger-s-guess")
+    assert status == 403 and emulator.renewal_count(instance) == 0
+    for staff in ("alice", "alice", "bob"):
+        status, reply = emulator.dingtalk.mention(callback, staff_id=staff, text=f"approve {plan_id}")
+        assert status == 200
+    assert "1 renewed" in json.loads(reply)["text"]["content"] and emulator.renewal_count(instance) == 1
