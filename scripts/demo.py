@@ -4,7 +4,8 @@ Starts the emulator with a seeded fleet in three regions, then invokes the three
 bytes and a python3.12 context, the role's STS credentials in the environment (as Function Compute
 does): scan → renew (dry run) → renew → renew again (a replay) → audit → audit with fix → audit again →
 what is never silent (a broken setting, a missing permission, low funds; the failed auto-renew deductions
-are at the top of step 1's digest). Prints a summary per step and the DingTalk messages received.
+are at the top of step 1's digest) → the approval round trip (plan → card → click → applied exactly). Prints
+a summary per step and the DingTalk messages received.
 """
 
 from __future__ import annotations
@@ -187,10 +188,11 @@ def main() -> int:
               f"is not repeated for the same instance and tier on the same day){RESET}")
 
         silent = never_silent(emu, run)
+        approval_problems = approval_round_trip(emu, run)
 
         logs.set_stream(None)
         problems = (twice or not same or [f["instance_id"] for f in real["failed"]] != [short] or again["drift"]
-                    or silent)
+                    or silent or approval_problems)
     print(f"\n{BOLD}Done in {time.monotonic() - started:.1f} s.{RESET} Next: `make test`, "
           "`.venv/bin/ecs-renewal --help` (the command), README.md for configuration and deployment.")
     return 1 if problems else 0
@@ -254,6 +256,75 @@ def never_silent(emu: Emulator, run: Any) -> list[str]:
           f"regions (A accounts), none expiring in D days\"; a crash or timeout goes to the MNS topic of s.yaml's "
           f"onFailure){RESET}")
     return problems
+
+
+def _get(url: str) -> tuple[int, str]:
+    """A person's click on a card's button: a GET of the link, answered by approve-renewal's HTTP trigger."""
+    import html
+    import re
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=60) as answer:
+            status, page = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        status, page = error.code, error.read().decode()
+    shown = " — ".join(html.unescape(part) for part in re.findall(r"<h1>(.*?)</h1><p>(.*?)</p>", page)[0])
+    return status, shown
+
+
+def approval_round_trip(emu: Emulator, run: Any) -> bool:
+    """Issue 15: plan → card with buttons → a click → applied exactly; a changed instance refused; a second
+    click changes nothing; a forged link refused. True when something did not go as it must."""
+    heading(10, "Approval (APPROVAL=required): plan → card → click → applied exactly")
+    emu.balance = 1_000_000.0  # funds again after step 9's low balance
+    emu.oss.create_bucket("ecs-renewal-approvals")  # created by the user (ram/README.md), as in the cloud
+    approval = {"APPROVAL": "required", "APPROVAL_SECRET": "demo-approval-secret-" + "x" * 16,
+                "APPROVAL_BUCKET": "ecs-renewal-approvals", "OSS_ENDPOINT": emu.url,
+                "APPROVAL_URL": f"{emu.url}/http/approve-renewal/approve", "DRY_RUN": "false"}
+    os.environ.update(approval)
+    emu.fc.environment.update({name: os.environ[name] for name in (
+        "REGIONS", "ECS_ENDPOINT", "STS_ENDPOINT", "DINGTALK_WEBHOOK", "DINGTALK_SECRET")}, **approval)
+    soon = datetime.now(timezone.utc) + timedelta(days=3)
+    ids = sorted(emu.add_instance("cn-hangzhou", expired_time=soon, name=f"shop-db-{n}", tags={"owner": "13800000000"})
+                 for n in range(3))
+    planned = run("renew-batch", {"instance_ids": ids})
+    plan_id = planned["approval"]["plan_id"]
+    print(f"   renew-batch planned {planned['approval']['entries']} renewals and renewed none: plan {plan_id}, "
+          f"stored in OSS as {planned['approval']['stored']} (oss2, signature checked by the emulator)")
+    card = emu.dingtalk.action_cards[-1]
+    print(f"   {YELLOW}■ actionCard: {card['title']}{RESET}")
+    for line in [line for line in card["text"].splitlines() if line.strip()][1:]:
+        print(f"     {line[:150]}")
+    buttons = {b["title"]: b["actionURL"] for b in card["btns"]}
+    for title, url in buttons.items():
+        print(f"     [{title}] {DIM}{url[:110]}...{RESET}")
+
+    changed = ids[1]
+    emu.instance(changed).operation_locks.append("financial")  # after planning: an overdue payment locks it
+    print(f"   after planning, {changed} is locked (overdue payment)")
+    status, page = _get(buttons["Approve"])
+    print(f"   click Approve → HTTP {status}: {page}")
+    outcome = emu.dingtalk.messages[-1].get("markdown", {}).get("text", "")
+    for line in [line for line in outcome.splitlines() if line.startswith("- ")]:
+        print(f"     {line[:160]}")
+    renewed_once = [emu.renewal_count(i) for i in ids] == [1, 0, 1]
+
+    calls_before = len(emu.calls)
+    status, page = _get(buttons["Approve"])
+    print(f"   click Approve again → HTTP {status}: {page}")
+    second_is_noop = len(emu.calls) == calls_before and [emu.renewal_count(i) for i in ids] == [1, 0, 1]
+    forged_url = buttons["Approve"].replace(plan_id, "f" * 32)
+    status, page = _get(forged_url)
+    print(f"   a forged link (another plan id) → HTTP {status}: {page}")
+    forged_refused = status == 403 and [emu.renewal_count(i) for i in ids] == [1, 0, 1]
+    verdict = renewed_once and second_is_noop and forged_refused
+    print(f"   {GREEN if verdict else RED}renewed exactly the plan less the changed instance: {renewed_once}; "
+          f"second click changed nothing: {second_is_noop}; forged link refused: {forged_refused}{RESET}")
+    for name in approval:
+        os.environ.pop(name, None)
+    return not verdict
 
 
 if __name__ == "__main__":
