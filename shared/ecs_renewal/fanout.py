@@ -18,10 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .accounts import Account
 from .idempotency.keys import async_task_id  # re-exported: the task id lives with the other keys
+
+if TYPE_CHECKING:  # annotations only: a run for the function's own account never loads the accounts module
+    from .accounts import Account
 
 DEFAULT_SHARD_SIZE = 20  # account-regions per invocation: ~20 regions fit a 15-minute run at the rate limit
 SHARD_KEYS = {"index", "of", "coordinator"}

@@ -14,7 +14,6 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from .accounts import Account
 from .callpath import CallPath
 from .credentials import Credentials
 from .errors import ApiError, CredentialsError
@@ -27,6 +26,7 @@ from .results import JobResult
 from .settings import Settings
 
 if TYPE_CHECKING:  # loaded when a run covers several accounts or fans out, not by every handler
+    from .accounts import Account
     from .results.runs import AccountsResult, CoordinatorResult
 
 R = TypeVar("R", bound=JobResult)

@@ -12,9 +12,8 @@ import gc
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .accounts import load_accounts, narrow
 from .callpath import TIMEOUT_MARGIN_SECONDS, CallPath
 from .contract import run_record, to_contract
 from .credentials import require_sts, resolve_base_credentials
@@ -24,6 +23,14 @@ from .logs import get_logger, mask_key_id
 from .modes import Invocation, coordinate, run_per_account, run_single
 from .results import JobResult
 from .settings import build_settings, environment_value, parse_event, throughput_settings
+
+if TYPE_CHECKING:
+    from .accounts import Account
+    from .settings import Settings
+
+# What accounts.load_accounts reads: with neither set (and no `accounts` in the event) a run is for the
+# function's own account.
+ACCOUNT_VARIABLES = ("ACCOUNTS", "ACCOUNTS_FILE")
 
 __all__ = ["TIMEOUT_MARGIN_SECONDS", "resolve_base_credentials", "run_job"]
 
@@ -63,6 +70,16 @@ def _read_timeout(environ: Mapping[str, str]) -> int | None:
     return environment_value("ECS_READ_TIMEOUT", environ)
 
 
+def target_accounts(settings: Settings, environ: Mapping[str, str]) -> tuple[Account, ...] | None:
+    """The configured target accounts, narrowed by the event; None: the function's own account. Most runs
+    have none configured: they do not load the accounts module at all (a cold start pays for each import)."""
+    if settings.accounts is None and not any(environ.get(name, "").strip() for name in ACCOUNT_VARIABLES):
+        return None
+    from .accounts import load_accounts, narrow
+
+    return narrow(load_accounts(environ), settings.accounts)
+
+
 def run_job(
     job: str,
     event: Any,
@@ -80,7 +97,7 @@ def run_job(
     # is told to the group first (once a day), then raised as before: a nightly timer must not fail silently.
     try:
         settings = build_settings(job, event, environ)
-        accounts = narrow(load_accounts(environ), settings.accounts)
+        accounts = target_accounts(settings, environ)
         if accounts and settings.assume_role_arn:
             raise InvalidSettingError("ACCOUNTS", "set ACCOUNTS or ASSUME_ROLE_ARN, not both: with ACCOUNTS each "
                                       "account's own role is assumed with the function's credentials")

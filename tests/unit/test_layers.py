@@ -34,8 +34,21 @@ def test_importing_a_handler_leaves_the_collector_alone():
         f"sys.path[:0] = [{str(ROOT / 'functions' / 'renew-batch')!r}, {str(ROOT / 'shared')!r}]\n"
         "before = gc.get_threshold()\n"
         "import index, ecs_renewal.jobs.renew, ecs_renewal.jobs.scan, ecs_renewal.jobs.audit\n"
-        "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count()]))"
+        "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count(), 'ecs_renewal.accounts' in sys.modules]))"
     )
-    before, after, frozen = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                                                      text=True).stdout)
+    before, after, frozen, accounts = json.loads(subprocess.run([sys.executable, "-c", code], check=True,
+                                                                capture_output=True, text=True).stdout)
     assert after == before and frozen == 0
+    assert not accounts  # loaded only by a run with ACCOUNTS / ACCOUNTS_FILE (or `accounts` in the event)
+
+
+def test_accounts_file_alone_makes_a_multi_account_run(tmp_path):
+    from ecs_renewal import runtime
+    from ecs_renewal.settings import build_settings
+
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text('[{"account_id": "2000000000000001", '
+                        '"role_arn": "acs:ram::2000000000000001:role/ecs-renewal-target"}]')
+    settings = build_settings("scan-expiring", b"", {"REGIONS": "cn-hangzhou"})
+    assert runtime.target_accounts(settings, {"ACCOUNTS_FILE": str(accounts)})[0].account_id == "2000000000000001"
+    assert runtime.target_accounts(settings, {}) is None
