@@ -22,7 +22,8 @@ help:
 	@echo "make emulator - start the emulator on 127.0.0.1:18080 (Ctrl-C to stop)"
 	@echo "make package  - for Function Compute python3.12 (Linux x86_64): the dependencies' layer"
 	@echo "              build/ecs-renewal-deps.zip and build/<function>/; then publish the layer, s deploy (README)"
-	@echo "make bench  - ours vs the documented sample's call pattern, 20 regions x 1,000 instances (~6 min;"
+	@echo "make bench  - ours vs the documented sample's call pattern, 8 regions x 1,000 at a 20/s quota per (region,"
+	@echo "              action) with the minute block, plus a 5/s minute-block renew without ECS_MAX_QPS (~2-3 min;"
 	@echo "              BENCH_ARGS=--quick for seconds)"
 	@echo "Needs Python $(PYTHON_FLOOR)+ as '$(PYTHON)' (override: make PYTHON=python3.12 ...); .venv/bin/ecs-renewal is the command line."
 

@@ -63,6 +63,9 @@ class BenchFleet:
             "scan": {"DescribeInstances": pages(expiring),
                      "DescribeInstanceAutoRenewAttribute": math.ceil(expiring / 100),
                      "DescribeRenewalPrice": priced},
+            # + one QueryAccountBalance per run for the funds forecast (issue 13; not regional, added below).
+            # Its look-ahead for auto-renew deductions could share the window's list (the union of the two
+            # windows is one page here): a second DescribeInstances per region is over the bound.
             "renew": {"DescribeInstances": pages(expiring), "DescribeRenewalPrice": priced, "RenewInstance": expiring},
             "audit": {
                 "DescribeInstances": pages(n),
@@ -70,10 +73,12 @@ class BenchFleet:
                 "ModifyInstanceAutoRenewAttribute": math.ceil(drift / 100),
             },
         }
-        return {
+        bounds = {
             job: {action: count * self.regions for action, count in actions.items() if count}
             for job, actions in per_region.items()
         }
+        bounds["renew"]["QueryAccountBalance"] = 1
+        return bounds
 
 
 def pages(items: int) -> int:

@@ -52,3 +52,16 @@ def test_naive_script_follows_the_documented_call_pattern():
     assert runs["audit"]["api_calls"] == {"DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 1,
                                           "ModifyInstanceAutoRenewAttribute": 1}
     assert runs["audit"]["counts"] == {"drift": 9, "still_drifting": 0}
+
+
+def test_figures_use_the_busiest_region_action_lane_and_every_actions_bound():
+    from bench.run import figures
+
+    run = {"wall_s": 6.0, "cpu_s": 1.5, "api_calls": {"DescribeInstances": 4, "RenewInstance": 200},
+           "lanes": {"cn-hangzhou/RenewInstance": 100, "cn-shanghai/RenewInstance": 100,
+                     "cn-hangzhou/DescribeInstances": 2, "cn-shanghai/DescribeInstances": 2},
+           "throttled": {"RenewInstance": 1}}
+    out = figures(run, {"DescribeInstances": 2, "RenewInstance": 200}, rate_limit=20)
+    assert out["rate_floor_s"] == 5.0 and out["wall_over_floor"] == 1.2  # 100 calls in one lane at 20/s
+    assert out["calls_over_bound_by_action"] == {"DescribeInstances": 2.0, "RenewInstance": 1.0}
+    assert out["throttled_total"] == 1 and out["cpu_s_per_1000_calls"] == round(1.5 / 204 * 1000, 3)
