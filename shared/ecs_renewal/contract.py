@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .logs import redact_value
-from .results import JobResult
+from .results import JobResult, as_dicts
 
 
 def to_contract(result: JobResult) -> dict[str, Any]:
@@ -25,16 +25,8 @@ def run_record(result: JobResult) -> dict[str, Any]:
     orders = result.order_ids()
     if orders:
         line["order_ids"] = orders
-    if result.cap:
-        line["cap_exceeded"] = result.cap.as_dict()
-    if result.budget:
-        line["budget_exceeded"] = result.budget.as_dict()
-    if result.funds_short is not None:
-        line["funds_short"] = result.funds_short.as_dict()
-    if result.cost is not None:
-        line["estimated_cost"] = result.cost.as_dict()
-    if result.all_clear is not None:
-        line["all_clear"] = result.all_clear.as_dict()
+    line.update(as_dicts(cap_exceeded=result.cap, budget_exceeded=result.budget, funds_short=result.funds_short,
+                         estimated_cost=result.cost, all_clear=result.all_clear))
     missing = sorted({e.missing_action for e in result.errors if e.missing_action})
     if missing:  # a region the role could not read: never a quiet night
         line["missing_permissions"] = missing

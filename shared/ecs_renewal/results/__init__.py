@@ -37,6 +37,11 @@ class Alerts(NamedTuple):  # immutable; cheaper to define at a cold start than a
         return fields
 
 
+def as_dicts(**values: Any) -> dict[str, Any]:
+    """``{key: value.as_dict()}`` for the values that are set, in the order given (limits, costs, funds)."""
+    return {key: value.as_dict() for key, value in values.items() if value is not None}
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
 class JobResult:
     """What every job's result says: which run, what could not be read, what it cost in calls."""

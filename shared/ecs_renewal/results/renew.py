@@ -7,7 +7,7 @@ from typing import Any
 
 from ..plan import BudgetExceeded, CapExceeded, Renewal, RenewalPlan
 from ..records import CostEstimate, Failure, Skip
-from . import JobResult
+from . import JobResult, as_dicts
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
@@ -33,16 +33,8 @@ class RenewResult(JobResult):
             "failed_deductions": self.failed_deductions,
         }
         plan = self.plan
-        if plan.cap:
-            body["cap_exceeded"] = plan.cap.as_dict()
-        if plan.cost is not None:
-            body["estimated_cost"] = plan.cost.as_dict()
-        if plan.budget:
-            body["budget_exceeded"] = plan.budget.as_dict()
-        if plan.funds is not None:
-            body["funds"] = plan.funds.as_dict()
-        if plan.funds_short is not None:
-            body["funds_short"] = plan.funds_short.as_dict()
+        body.update(as_dicts(cap_exceeded=plan.cap, estimated_cost=plan.cost, budget_exceeded=plan.budget,
+                             funds=plan.funds, funds_short=plan.funds_short))
         if plan.stopped:  # what a person must decide about: the instances the limit held back
             body["selected"] = [item.candidate_row() for item in plan.items]
         if self.approval is not None:
