@@ -185,3 +185,27 @@ def test_the_folder_store_keeps_objects_and_the_first_writer_wins(tmp_path) -> N
     assert store.signed_url("plans/x.json", 60).startswith("file://") and not store.shareable
     with pytest.raises(ValueError):
         store.get("../outside")
+
+
+def test_a_page_link_is_ours_or_refused() -> None:
+    url = links.signed_page_link("https://x/approve", "expiry-2026-01-14", NOW + timedelta(days=7), SECRET)
+    assert "security-token" not in url and "OSSAccessKeyId" not in url  # no cloud credential in the group
+    query = _query(url)
+    assert links.verify_page_link(query, SECRET, now=NOW) == "expiry-2026-01-14"
+    for change in ({"page": "expiry-2026-01-15"}, {"expires": "9999999999"}, {"page": "../plans/x"}):
+        with pytest.raises(PlanRefused):
+            links.verify_page_link({**query, **change}, SECRET, now=NOW)
+    with pytest.raises(PlanRefused):
+        links.verify_page_link(query, SECRET, now=NOW + timedelta(days=7))
+
+
+def test_the_reminder_ledger_in_the_store_is_shared_and_forgets_after_a_day(tmp_path) -> None:
+    from ecs_renewal.idempotency.persistence.objects import ObjectKeyStore
+
+    clock = [1000.0]
+    one = ObjectKeyStore(FolderStore(tmp_path), "ledgers/reminders.json", clock=lambda: clock[0])
+    other = ObjectKeyStore(FolderStore(tmp_path), "ledgers/reminders.json", clock=lambda: clock[0])  # another instance
+    assert one.put_all_if_absent(["i-a|7|2026-01-14", "i-b|7|2026-01-14"]) == {"i-a|7|2026-01-14", "i-b|7|2026-01-14"}
+    assert other.absent(["i-a|7|2026-01-14", "i-c|7|2026-01-14"]) == {"i-c|7|2026-01-14"}
+    clock[0] += 24 * 3600
+    assert other.absent(["i-a|7|2026-01-14"]) == {"i-a|7|2026-01-14"}

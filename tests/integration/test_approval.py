@@ -236,3 +236,30 @@ def test_the_robot_callback_signed_as_dingtalk_signs_reaches_the_quorum(run, emu
         status, reply = emulator.dingtalk.mention(callback, staff_id=staff, text=f"approve {plan_id}")
         assert status == 200
     assert "1 renewed" in json.loads(reply)["text"]["content"] and emulator.renewal_count(instance) == 1
+
+
+def test_the_digest_links_the_expiry_page_in_oss_and_is_sent_once_across_instances(run, emulator, deployed,
+                                                                                   tmp_path, monkeypatch):
+    import urllib.request
+
+    from ecs_renewal.idempotency import reminders
+
+    env = deployed
+    env_update = {"APPROVAL": "off"}
+    emulator.fc.environment.update(env_update)
+    monkeypatch.setenv("APPROVAL", "off")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", emulator.function_credentials.access_key_id)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", emulator.function_credentials.access_key_secret)
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", emulator.function_credentials.security_token)
+    ids = sorted(emulator.add_instance("cn-hangzhou", expired_time=soon(2)) for _ in range(2))
+    first = run("scan-expiring")
+    assert first["alerts"]["sent"] >= 1 and env["APPROVAL_BUCKET"] == "approvals"
+    digest = [m["markdown"]["text"] for m in emulator.dingtalk.messages if "markdown" in m][-1]
+    link = digest.rsplit("[Open the expiry timeline](", 1)[1].rstrip(")")
+    with urllib.request.urlopen(link, timeout=30) as answer:  # a signed URL, opened from the message
+        page = answer.read().decode()
+    assert all(i in page for i in ids)
+    reminders.use_default_directory(str(tmp_path / "a-new-instance"))  # a new FC instance: an empty /tmp
+    sent_before = len(emulator.dingtalk.messages)
+    again = run("scan-expiring")
+    assert again["alerts"]["already_reported"] == 2 and len(emulator.dingtalk.messages) == sent_before

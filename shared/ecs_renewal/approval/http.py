@@ -96,8 +96,21 @@ def handle(event: Any, context: Any = None, *, environ: Mapping[str, str] | None
 # --- link mode -------------------------------------------------------------------------------------------
 
 
+def _page(request: HttpRequest, context: Any, environ: Mapping[str, str], now: datetime,
+          secret: str) -> dict[str, Any]:
+    """A stored expiry page, for the digest's link (signed by us: the link carries no cloud credential)."""
+    page_name = links.verify_page_link(request.query, secret, now=now)
+    raw = _store(environ, context).get(f"pages/{page_name}.html")
+    if raw is None:
+        return page(404, "No such page", "This night's page is no longer stored.")
+    return {"statusCode": 200, "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+            "isBase64Encoded": False, "body": raw.decode("utf-8")}
+
+
 def _link(request: HttpRequest, context: Any, environ: Mapping[str, str], log: JsonLogger, now: datetime,
           secret: str) -> dict[str, Any]:
+    if "page" in request.query:
+        return _page(request, context, environ, now, secret)
     asked = links.verify_link(request.query, secret, now=now)  # before any read: a forged link reads nothing
     store = _store(environ, context)
     plan = _stored_plan(store, asked.plan_id, secret, now)

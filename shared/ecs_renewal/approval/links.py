@@ -59,3 +59,26 @@ def verify_link(query: Mapping[str, str], secret: str, *, now: datetime) -> Link
         raise PlanRefused("LinkExpired", f"this link expired at {datetime.fromtimestamp(expires, UTC):%Y-%m-%d %H:%M} "
                           "UTC: nothing was done; the next nightly run makes a new plan")
     return LinkRequest(plan_id, action, expires)
+
+
+_PAGE_RE = re.compile(r"^expiry-\d{4}-\d{2}-\d{2}$")
+
+
+def signed_page_link(base_url: str, page: str, expires: datetime, secret: str) -> str:
+    """A link to a stored expiry page, served by approve-renewal: HMAC-signed, no cloud credential in it
+    (an OSS URL signed with STS credentials would carry the security token into the group)."""
+    epoch = int(expires.timestamp())
+    query = urlencode({"page": page, "expires": epoch, "sig": _link_signature(page, "page", epoch, secret)})
+    return f"{base_url.rstrip('/')}?{query}"
+
+
+def verify_page_link(query: Mapping[str, str], secret: str, *, now: datetime) -> str:
+    """The page the link names, if signed by us and not expired; else :class:`PlanRefused`."""
+    page, expires_text, sig = (str(query.get(name, "")) for name in ("page", "expires", "sig"))
+    if not _PAGE_RE.match(page) or not expires_text.isdigit() or not _SIG_RE.match(sig):
+        raise PlanRefused("LinkMalformed", "this link is incomplete or not a page link")
+    if not hmac.compare_digest(sig, _link_signature(page, "page", int(expires_text), secret)):
+        raise PlanRefused("LinkSignatureMismatch", "this link was not made by ecs-renewal, or was changed")
+    if now.astimezone(UTC).timestamp() >= int(expires_text):
+        raise PlanRefused("LinkExpired", "this link has expired: tonight's digest has a new one")
+    return page

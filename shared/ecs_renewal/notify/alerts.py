@@ -1,7 +1,8 @@
 """A run's alerts: its result as DingTalk messages, sent once; never a reason for the run to fail.
 
 A scan reports only the (instance, tier) reminders not already sent today: a replay or a manual re-run
-does not repeat the digest. Other jobs report every run as it is.
+does not repeat the digest (the ledger is in the bucket when ``APPROVAL_BUCKET`` is set, so that holds
+across instances; the digest then links the night's expiry page). Other jobs report every run as it is.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger, 
         to_report = reminders.fresh_result if reminders else result
         quiet_line = all_clear and environment_value("SCAN_ALL_CLEAR", environ)
         outgoing = messages.messages_for_result(to_contract(to_report), all_clear=quiet_line)
+        if reminders is not None:  # the digest links tonight's expiry page, kept in the bucket (shared_store.py)
+            from .shared_store import link_expiry_page
+
+            outgoing = link_expiry_page(outgoing, to_contract(result), environ, log)  # the whole night's page
         sent = notifier.send_all(outgoing)
         if reminders is None:
             return Alerts(len(outgoing), sent)
@@ -49,8 +54,10 @@ class _Reminders:
     def __init__(self, result: Any, environ: Mapping[str, str]) -> None:  # a ScanResult
         from ..idempotency.keys import reminder_key
         from ..idempotency.reminders import NotificationLedger
+        from .shared_store import reminder_store
 
-        self._ledger = NotificationLedger(environ.get("NOTIFY_STATE_DIR") or None)
+        # In the bucket when there is one: once a day even across Function Compute instances.
+        self._ledger = NotificationLedger(environ.get("NOTIFY_STATE_DIR") or None, store=reminder_store(environ))
         day = result.window.as_dict()["start"][:10] if result.window else ""
         keys = {row.instance.instance_id: reminder_key(row.instance.instance_id, row.tier, day)
                 for row in result.expiring}
