@@ -2,10 +2,10 @@
 
 Starts the emulator with a seeded fleet in three regions, then invokes the three handlers with event
 bytes and a python3.12 context, the role's STS credentials in the environment (as Function Compute
-does): scan → renew (dry run) → renew → renew again (a replay) → audit → audit with fix → audit again →
-what is never silent (a broken setting, a missing permission, low funds; the failed auto-renew deductions
-are at the top of step 1's digest) → the approval round trip (plan → card → click → applied exactly). Prints
-a summary per step and the DingTalk messages received.
+does): scan → renew (dry run) → renew → renew again (a replay) → the same event hours later → audit →
+audit with fix → audit again → what is never silent (a broken setting, a missing permission, low funds;
+the failed auto-renew deductions are at the top of step 1's digest) → the approval round trip (plan → card
+→ click → applied exactly). Prints a summary per step and the DingTalk messages received.
 """
 
 from __future__ import annotations
@@ -132,6 +132,8 @@ def main() -> int:
         real = run("renew-batch", {"dry_run": False})
         print(f"   {GREEN}renewed {len(real['renewed'])}{RESET} for 1 month each; "
               "order ids are in the result and the log.")
+        print(f"   {DIM}Each renewal: its own DescribeRenewalPrice (the exact charge), the ledger's intent tag, "
+              f"RenewInstance, the outcome tag.{RESET}")
         table(real["renewed"], ["instance_id", "region", "expired_time", "order_id"])
         if real["failed"]:
             print(f"   {RED}failed {len(real['failed'])}{RESET}")
@@ -140,17 +142,28 @@ def main() -> int:
 
         heading(4, "renew-batch again at once, as a Function Compute retry would")
         replay = run("renew-batch", {"dry_run": False})
-        same = [r["order_id"] for r in replay["renewed"]] == [r["order_id"] for r in real["renewed"]]
+        named = {s["instance_id"]: s["ledger"].get("order_id") for s in replay["skipped"] if s.get("ledger")}
+        same = named == {r["instance_id"]: r["order_id"] for r in real["renewed"]}
         twice = [r["instance_id"] for r in real["renewed"] if emu.renewal_count(r["instance_id"]) != 1]
-        selected = len(replay["renewed"]) + len(replay["failed"])
-        print(f"   The new expiry is not visible yet ({VISIBILITY_DELAY:.0f} s delay here, ~10 s in the cloud), so the "
-              f"replay selected the same {selected} instances again")
-        print(f"   and sent the same ClientTokens: ECS answered the {len(replay['renewed'])} renewed with their first "
-              f"orders ({'the same order ids' if same else RED + 'different order ids' + RESET}); "
-              f"{len(replay['failed'])} refused again.")
-        print(f"   Instances extended more than once: {GREEN if not twice else RED}{len(twice)}{RESET}.")
+        print(f"   Step 3 wrote a renewal ledger into each instance's own tags (`ecs-renewal:intent` before "
+              f"RenewInstance, `ecs-renewal:renewed` after it). The replay read it: {len(named)} skipped as done,")
+        print(f"   naming step 3's orders: {'yes' if same else RED + 'no' + RESET}. RenewInstance calls: "
+              f"{replay['api_calls'].get('RenewInstance', 0)} (only the refused one, tried again).")
+        example = next((s["reason"] for s in replay["skipped"] if s.get("ledger")), "")
+        print(f"   {DIM}e.g. {example}{RESET}")
 
-        heading(5, "audit-autorenew: who is not set to auto-renew 1 month")
+        heading(5, "the same event hours later (new expiries visible, every ClientToken forgotten)")
+        time.sleep(VISIBILITY_DELAY)
+        emu.state.client_token_ttl = 0.001  # the cloud forgets tokens after hours: only the ledger is left
+        ids = [r["instance_id"] for r in real["renewed"]]
+        late = run("renew-batch", {"dry_run": False, "instance_ids": ids})  # named: no window protects them
+        twice += [i for i in ids if emu.renewal_count(i) != 1]
+        print(f"   {len(late['renewed'])} renewed, {len(late['skipped'])} skipped: "
+              f"{late['skipped'][0]['reason'] if late['skipped'] else '-'}")
+        print(f"   Instances extended more than once: {GREEN if not twice else RED}{len(twice)}{RESET} "
+              f"(`force: true` in the event would renew them again, logged and alerted).")
+
+        heading(6, "audit-autorenew: who is not set to auto-renew 1 month")
         audit = run("audit-autorenew")
         print(f"   drift on {len(audit['drift'])} prepaid instances; {len(audit['skipped'])} left alone "
               "(the owner is letting it expire, or tagged renewal=manual).")
@@ -158,18 +171,18 @@ def main() -> int:
                for row in audit["drift"]], ["instance_id", "region", "auto_renew"])
         print(counts(audit, "drift", "skipped"))
 
-        heading(6, 'audit-autorenew with fix ({"fix": true, "dry_run": false})')
+        heading(7, 'audit-autorenew with fix ({"fix": true, "dry_run": false})')
         fixed = run("audit-autorenew", {"fix": True, "dry_run": False})
         print(f"   {GREEN}fixed {len(fixed['fixed'])}{RESET} in "
               f"{fixed['api_calls'].get('ModifyInstanceAutoRenewAttribute', 0)} ModifyInstanceAutoRenewAttribute "
               f"calls (≤100 ids each); failed {len(fixed['failed'])}.")
         print(counts(fixed, "drift", "fixed", "failed"))
 
-        heading(7, "audit-autorenew again")
+        heading(8, "audit-autorenew again")
         again = run("audit-autorenew")
         print(f"   drift: {len(again['drift'])} {'(all fixed)' if not again['drift'] else ''}")
 
-        heading(8, f"DingTalk: the {len(emu.dingtalk.messages)} messages the group robot received (signed)")
+        heading(9, f"DingTalk: the {len(emu.dingtalk.messages)} messages the group robot received (signed)")
         shown_failure = False
         for message in emu.dingtalk.messages:
             body = message.get("markdown") or {}
@@ -184,8 +197,8 @@ def main() -> int:
                 print(textwrap.fill(line, 150, initial_indent="     ", subsequent_indent="       "))
             if len(lines) > 14:
                 print(f"     {DIM}... {len(lines) - 14} more lines{RESET}")
-        print(f"   {DIM}(the replay in step 4 reported again: renew-batch reports every run; the scan's digest "
-              f"is not repeated for the same instance and tier on the same day){RESET}")
+        print(f"   {DIM}(the replays in steps 4 and 5 reported one line each instead of the whole report; the "
+              f"scan's digest is not repeated for the same instance and tier on the same day){RESET}")
 
         silent = never_silent(emu, run)
         approval_problems = approval_round_trip(emu, run)
@@ -212,7 +225,7 @@ def never_silent(emu: Emulator, run: Any) -> list[str]:
     from ecs_renewal.errors import InvalidSettingError
 
     problems: list[str] = []
-    heading(9, "Never silent: a broken setting, a role that may not read, low funds")
+    heading(10, "Never silent: a broken setting, a role that may not read, low funds")
     print(f"   {DIM}a) renew-batch with WINDOW_DAYS=0: the handler raises before any call, after telling the "
           f"group{RESET}")
     before = len(emu.dingtalk.messages)

@@ -30,5 +30,8 @@ def run_record(result: JobResult) -> dict[str, Any]:
     missing = sorted({e.missing_action for e in result.errors if e.missing_action})
     if missing:  # a region the role could not read: never a quiet night
         line["missing_permissions"] = missing
+    ledger = getattr(result, "ledger", None)  # renew-batch: what the renewal ledger saw
+    if ledger is not None:
+        line["ledger"] = dict(ledger)
     line["api_calls"] = result.calls()
     return line

@@ -67,7 +67,8 @@ def run_single(run: Invocation, account: Account | None = None) -> JobResult:
     """The job in one account, then its alert."""
     log = run.log.bind(account_id=account.account_id) if account else run.log
     caller = run.calls.caller(role_arn=account.role_arn if account else None, log=log)
-    ctx = JobContext(settings=run.settings, gateway=EcsGateway(caller), log=log, throughput=run.calls.throughput)
+    ctx = JobContext(settings=run.settings, gateway=EcsGateway(caller), log=log, throughput=run.calls.throughput,
+                     run_id=run.request_id)
     result = importlib.import_module(JOB_MODULES[run.job]).run(ctx)
     result = result.with_meta(account_id=account.account_id if account else None, shard=run.settings.shard,
                               request_id=run.request_id)

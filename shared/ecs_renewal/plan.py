@@ -101,7 +101,7 @@ def count_cap(selected: int, max_instances: int) -> CapExceeded | None:
 
 def budget_cap(cost: CostEstimate, max_cost: float | None) -> BudgetExceeded | None:
     """The second safety cap: over budget, or a price we cannot know, renews nothing."""
-    if max_cost is not None and (cost.unknown or cost.total > max_cost):
+    if max_cost is not None and (cost.unknown or round(cost.total, 2) > max_cost):  # cents, as charged
         return BudgetExceeded(cost, max_cost)
     return None
 

@@ -10,7 +10,7 @@ result (``as_row``); the dict itself is made once, by :func:`ecs_renewal.contrac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -37,6 +37,7 @@ class SkipCode(StrEnum):
     DEDUCTION_FAILED = "deduction_failed"  # AutoRenewal, but the platform's deduction failed (deductions.py)
     BAD_TAG_TERMS = "bad_tag_terms"
     TERMS_SHORTER_THAN_WINDOW = "terms_shorter_than_window"
+    RENEWED_EARLIER = "renewed_earlier"  # the renewal ledger (the instance's tags): ecs-renewal did it already
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,9 +45,13 @@ class Skip:
     instance: Instance
     code: SkipCode
     detail: str
+    ledger: Mapping[str, Any] | None = None  # RENEWED_EARLIER: what the renewal ledger recorded
 
     def as_row(self) -> dict[str, Any]:
-        return {"instance_id": self.instance.instance_id, "region": self.instance.region, "reason": self.detail}
+        row = {"instance_id": self.instance.instance_id, "region": self.instance.region, "reason": self.detail}
+        if self.ledger is not None:
+            row["ledger"] = dict(self.ledger)
+        return row
 
 
 def error_code_and_message(error: BaseException) -> tuple[str, str]:
@@ -64,13 +69,17 @@ class Failure:
     region: str | None
     code: str
     message: str
+    reported_at: str | None = None  # the same refusal was recorded (and alerted) at this time already
 
     @classmethod
     def from_error(cls, instance_id: str, region: str | None, error: BaseException) -> Failure:
         return cls(instance_id, region, *error_code_and_message(error))
 
     def as_row(self) -> dict[str, Any]:
-        return {"instance_id": self.instance_id, "region": self.region, "code": self.code, "message": self.message}
+        row = {"instance_id": self.instance_id, "region": self.region, "code": self.code, "message": self.message}
+        if self.reported_at:
+            row["reported_at"] = self.reported_at
+        return row
 
 
 @dataclass(frozen=True, eq=False)

@@ -44,8 +44,6 @@ def test_a_budget_one_above_the_true_total_renews_all_ten_once(run, emulator):
     assert emulator.total_charged() == pytest.approx(total)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 product side: the plan is priced per (region, type) from "
-                   "Price.TradePrice alone (no RelatedPrice image), so it is charged over max_cost")  # fmt: skip
 def test_a_budget_one_below_the_true_total_is_never_exceeded(run, emulator):
     ids = _ten_instances_of_one_type(emulator)
     max_cost = _true_total(emulator, ids) - 1

@@ -79,14 +79,8 @@ def test_a_role_without_describe_permission_is_reported_not_read_as_an_empty_fle
     "replay_after",
     [
         "token forgotten, new expiry visible",
-        pytest.param("token forgotten, expiry not yet visible", marks=[
-            # The test's own assertion stays at exactly once; the guard's limit is raised only so that the
-            # known failure reports as this xfail rather than as a teardown error.
-            pytest.mark.renewals_allowed(2),
-            pytest.mark.xfail(strict=True, reason=(
-                "issue 12 product side: a replay after the ClientToken is forgotten but before the new expiry is"
-                " visible renews again: the product leans on the token's memory")),
-        ]),
+        # The renewal ledger (issue 13): the replay reads the intent and outcome tags written by the first run.
+        "token forgotten, expiry not yet visible",
     ],
 )
 def test_a_late_replay_never_leans_on_the_token_memory(run, emulator, replay_after):

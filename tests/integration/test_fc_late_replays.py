@@ -66,9 +66,11 @@ def test_a_late_replay_of_a_timer_run_sees_the_renewals_and_renews_nothing_again
     assert [emu.renewal_count(i) for i in ids] == [1, 1, 1]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: ledger")
 def test_a_late_replay_of_an_explicit_instance_list_renews_nothing_again(emu: Emulator) -> None:
     # Named instances are renewed whatever their expiry; the replay sees the new expiry, derives a new
-    # ClientToken from it, and pays again: only a durable record of what was renewed can stop that.
-    _, ids = killed_then_replayed(emu, name_the_instances=True)
+    # ClientToken from it: only the renewal ledger (the instances' tags) stops it from paying again.
+    runs, ids = killed_then_replayed(emu, name_the_instances=True)
     assert [emu.renewal_count(i) for i in ids] == [1, 1, 1]
+    replay = runs[1].result
+    assert replay["renewed"] == [] and sorted(s["instance_id"] for s in replay["skipped"]) == sorted(ids)
+    assert all(s["reason"].startswith("renewed by ecs-renewal at ") for s in replay["skipped"])

@@ -45,7 +45,10 @@ def test_reinvocation_inside_the_visibility_delay_renews_nothing_twice(run, emul
     ids = sorted(emulator.add_instance("cn-hangzhou", expired_time=soon()) for _ in range(5))
     first = run("renew-batch", {"dry_run": False})
     second = run("renew-batch", {"dry_run": False})  # immediately: DescribeInstances still shows the old expiry
-    assert [r["order_id"] for r in first["renewed"]] == [r["order_id"] for r in second["renewed"]]
+    # The renewal ledger (the instances' tags) says what the first run did: no second RenewInstance at all.
+    assert second["renewed"] == [] and "RenewInstance" not in second["api_calls"]
+    assert [r["ledger"]["order_id"] for r in second["skipped"]] == [r["order_id"] for r in first["renewed"]]
+    assert all("not visible yet" in r["reason"] for r in second["skipped"])
     assert all(emulator.renewal_count(i) == 1 for i in ids)
 
     time.sleep(1.2)  # past the emulator's visibility delay: the new expiry is out of the window

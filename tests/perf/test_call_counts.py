@@ -2,8 +2,9 @@
 
 A list of n costs ceil(n/100) pages (an empty one still costs one call); auto-renew settings are read
 100 ids a call, fixed 100 ids a call; renew-batch's re-check of what the owner chose costs one call per
-100 candidates, never one per instance; a renewal price is asked once per region, instance type and
-period, never per instance.
+100 candidates, never one per instance; the scan's price estimate is asked once per region, instance
+type and period; renew-batch prices each planned instance on its own (what RenewInstance charges), and
+the renewal ledger costs two TagResources per renewal and one read of its open entries per region.
 
 Issue 14 adds, each a fixed cost, never one per instance: a scan region with nothing expiring counts its
 prepaid instances (one page of one) for the all-clear, and a region with none at all proves the permission
@@ -75,11 +76,12 @@ def test_renew_rechecks_owner_choices_per_100_not_per_instance(run, emulator):
     ids = {emulator.add_instance("cn-hangzhou", expired_time=soon(n)) for n in range(150)}
     result = run("renew-batch", {"dry_run": False, "max_instances": 1000})
     assert {row["instance_id"] for row in result["renewed"]} == ids
-    # 2 pages of candidates, 2 auto-renew reads of ≤100 ids, then one RenewInstance each — no
+    # 2 pages of candidates, 2 auto-renew reads of ≤100 ids, one read of the ledger's open entries (none
+    # yet), then per instance its own price, the ledger's intent, one RenewInstance and the outcome — no
     # DescribeInstances per instance before renewing it (the documented sample's pattern). The funds
     # forecast: one balance read, and its look ahead's 2 pages (every instance is planned: nothing more).
     assert result["api_calls"] == {
-        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2 + 2, "DescribeRenewalPrice": 1,
-        "QueryAccountBalance": 1, "RenewInstance": 150,
+        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2 + 1 + 2, "DescribeRenewalPrice": 150,
+        "QueryAccountBalance": 1, "RenewInstance": 150, "TagResources": 300,
     }
     assert emulator_calls(emulator) == result["api_calls"]

@@ -56,6 +56,9 @@ class Ledger:
     faults: Counter[str] = field(default_factory=Counter)
     invocations: int = 0
     replays: int = 0
+    late_replays: int = 0
+    budget_checks: int = 0
+    over_budget_runs: int = 0
     api_retries: int = 0
     credential_refreshes: int = 0
     renewals_checked: int = 0
@@ -82,6 +85,9 @@ class Ledger:
             "faults_injected_total": sum(self.faults.values()),
             "invocations": self.invocations,
             "invocations_replayed": self.replays,
+            "late_replays": self.late_replays,
+            "budget_checks": self.budget_checks,
+            "over_budget_runs": self.over_budget_runs,
             "api_calls_retried": self.api_retries,
             "credential_refreshes": self.credential_refreshes,
             "renewals_checked": self.renewals_checked,
@@ -207,6 +213,30 @@ def _call_count(emu: Any) -> int:
     return len(records) if records is not None else len(emu.calls)
 
 
+def _budget_of(function: str, payload: Any) -> float | None:
+    """The ``max_cost`` a renew-batch invocation runs under (its event's, else ``MAX_COST``), or None."""
+    import os
+
+    if function != "renew-batch":
+        return None
+    value: Any = None
+    try:
+        event = json.loads(payload) if isinstance(payload, (bytes, str)) and payload else payload
+        if isinstance(event, dict):
+            value = event.get("max_cost")
+    except (ValueError, RecursionError):  # the fuzz tests' events: not a budget
+        return None
+    value = os.environ.get("MAX_COST") if value is None else value
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _charged() -> float:
+    return sum(emu.total_charged("*") for emu in list(EMULATORS))
+
+
 def _injected(emu: Any) -> Counter[str]:
     total: Counter[str] = Counter(getattr(emu.faults, "injected", {}))
     total.update(getattr(emu.dingtalk, "injected", {}))
@@ -224,6 +254,7 @@ class Watch:
         self.texts: list[tuple[str, str]] = []
         self.invoked = False
         self.payloads: set[tuple[str, bytes | str]] = set()
+        self.first_seen: dict[tuple[str, bytes | str], float] = {}
         self.problems: list[str] = []
         self._lock = threading.Lock()
         self._baseline = {id(emu): (_injected(emu), _call_count(emu)) for emu in list(EMULATORS)}
@@ -243,14 +274,27 @@ class Watch:
     def before_invoke(self, function: str, payload: Any) -> Any:
         calls_before = sum(_call_count(emu) for emu in list(EMULATORS))
         key = (function, payload if isinstance(payload, (bytes, str)) else repr(payload))
+        now = time.time()
         with self._lock:
             self.invoked = True
+            first = self.first_seen.setdefault(key, now)
             replay = key in self.payloads
             self.payloads.add(key)
-        LEDGER.add(invocations=1, replays=int(replay))
+        # Late: the same event again after the emulators' renewal-visibility delay (the new expiry shows).
+        delays = [emu.renew_visibility_delay for emu in list(EMULATORS)]
+        late = replay and bool(delays) and now - first >= min(delays)
+        LEDGER.add(invocations=1, replays=int(replay), late_replays=int(late))
+        budget = _budget_of(function, payload)
+        charged_before = _charged() if budget is not None else 0.0
 
         def after(result: Any, error: BaseException | None) -> None:
             from ecs_renewal.errors import InvalidEventError
+
+            if budget is not None and not isinstance(error, InvalidEventError):
+                charged = round(_charged() - charged_before, 2)
+                LEDGER.add(budget_checks=1, over_budget_runs=int(charged > budget))
+                if charged > budget:
+                    self.problems.append(f"a renew-batch run with max_cost {budget} charged {charged}")
 
             if error is not None:
                 self.text("exception", f"{type(error).__name__}: {error}")
@@ -347,6 +391,10 @@ def render_markdown(data: dict[str, Any]) -> str:
         ("faults injected, by kind", f"{data['faults_injected_total']} ({fault_text})"),
         ("handler invocations / of them replays of the same event (FC async retry, overlap)",
          f"{data['invocations']} / {data['invocations_replayed']}"),
+        ("of them late replays (after the new expiry was visible, FC's replay after the timeout)",
+         data.get("late_replays", 0)),
+        ("renew-batch runs with a budget (`max_cost`) / **over-budget runs** (charged more than it; must be 0)",
+         f"{data.get('budget_checks', 0)} / **{data.get('over_budget_runs', 0)}**"),
         ("API calls retried by the retry policy", data["api_calls_retried"]),
         ("STS credentials refreshed mid-run", data["credential_refreshes"]),
         ("renewals checked (instances whose renewals were counted in emulator state)", data["renewals_checked"]),

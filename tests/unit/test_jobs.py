@@ -47,6 +47,17 @@ def listing(*instances: dict) -> dict:
     return {"Instances": {"Instance": list(instances)}, "NextToken": ""}
 
 
+def ledger_writes(acs_stub, instance_id: str) -> None:
+    """The renewal ledger around one RenewInstance: the intent tag before, the outcome tag after."""
+    for key in ("ecs-renewal:intent", "ecs-renewal:renewed"):
+        acs_stub.add_response("TagResources", {"ResourceId.1": instance_id, "Tag.1.Key": key}, {})
+
+
+def open_ledger_entries(acs_stub, *instances: dict) -> None:
+    """A real run reads the ledger's open entries before its limits: DescribeInstances by the intent tag's key."""
+    acs_stub.add_response("DescribeInstances", {"Tag.1.Key": "ecs-renewal:intent"}, listing(*instances))
+
+
 def test_dry_run_lists_and_calls_nothing_that_costs_money(acs_stub):
     acs_stub.add_response("DescribeInstances", {"InstanceChargeType": "PrePaid"},
                           listing(raw("i-bp1aaaaaaaaa"), raw("i-bp1bbbbbbbbb",
@@ -62,7 +73,7 @@ def test_dry_run_lists_and_calls_nothing_that_costs_money(acs_stub):
                                   "reason": "excluded by tag renewal=manual"}]
     assert [action for action, _, _ in acs_stub.calls] == [
         "DescribeInstances", "DescribeInstanceAutoRenewAttribute", "DescribeRenewalPrice"]  # reads only
-    assert result["estimated_cost"] == {"amount": 361.0, "currency": "CNY", "priced": 1, "unknown": 0}
+    assert result["estimated_cost"] == {"amount": 361.0, "currency": "CNY", "priced": 1, "unknown": 0, "exact": True}
 
 
 def test_owner_choices_are_skipped_with_their_reason(acs_stub):
@@ -70,8 +81,11 @@ def test_owner_choices_are_skipped_with_their_reason(acs_stub):
                                                            raw("i-bp1cccccccccc")))
     acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(
         ("i-bp1aaaaaaaaa", "NotRenewal"), ("i-bp1bbbbbbbbb", "AutoRenewal"), ("i-bp1cccccccccc", "Normal")))
+    open_ledger_entries(acs_stub)
     acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": "i-bp1cccccccccc"}, PRICE)
+    acs_stub.add_response("TagResources", {"ResourceId.1": "i-bp1cccccccccc", "Tag.1.Key": "ecs-renewal:intent"}, {})
     acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1cccccccccc"}, {"OrderId": "7"})
+    acs_stub.add_response("TagResources", {"ResourceId.1": "i-bp1cccccccccc", "Tag.1.Key": "ecs-renewal:renewed"}, {})
     result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)
     assert [r["instance_id"] for r in result["renewed"]] == ["i-bp1cccccccccc"]
     # Auto-renew on, 2 days before expiry: the platform's deduction (from 9 days before) has failed (issue 14).
@@ -85,9 +99,13 @@ def test_a_replayed_invocation_sends_the_same_client_token(acs_stub):
     for _ in range(2):  # the first run, then Function Compute's replay before the new expiry is visible
         acs_stub.add_response("DescribeInstances", {}, listing(raw("i-bp1aaaaaaaaa")))
         acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(("i-bp1aaaaaaaaa", "Normal")))
+        open_ledger_entries(acs_stub)
         acs_stub.add_response("DescribeRenewalPrice", {}, PRICE)
+        acs_stub.add_response("TagResources", {"Tag.1.Key": "ecs-renewal:intent"}, {})
         acs_stub.add_response("RenewInstance", {"InstanceId": "i-bp1aaaaaaaaa", "ClientToken": token},
                               {"OrderId": "900"})
+        acs_stub.add_response("TagResources", {"Tag.1.Key": "ecs-renewal:renewed"}, {})
+        # (The stub does not keep the tags the first run wrote: this is the ClientToken's layer alone.)
     orders = [run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ=ENV)["renewed"][0]["order_id"]
               for _ in range(2)]
     assert orders == ["900", "900"]
@@ -97,6 +115,7 @@ def test_cap_renews_nothing(acs_stub):
     ids = [f"i-bp1{n:09d}" for n in range(3)]
     acs_stub.add_response("DescribeInstances", {}, listing(*(raw(i) for i in ids)))
     acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(*((i, "Normal") for i in ids)))
+    open_ledger_entries(acs_stub)
     result = run_job("renew-batch", b'{"dry_run": false, "max_instances": 2}', CONTEXT, environ=ENV)
     assert result["renewed"] == [] and result["cap_exceeded"] == {"candidates": 3, "max_instances": 2}
     assert "RenewInstance" not in [action for action, _, _ in acs_stub.calls]
@@ -143,12 +162,16 @@ def _three_candidates(acs_stub, tags=None):
     acs_stub.add_response("DescribeInstances", {}, listing(*(raw(i, InstanceType="ecs.g7.large",
                                                                  tags=list(tags or [])) for i in ids)))
     acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(*((i, "Normal") for i in ids)))
+    open_ledger_entries(acs_stub)  # every use is a real run
     return ids
 
 
-def test_price_cache_costs_one_call_per_type_and_the_budget_blocks_the_run(acs_stub):
-    _three_candidates(acs_stub)
-    acs_stub.add_response("DescribeRenewalPrice", {"Period": "1", "PriceUnit": "Month"}, PRICE)  # once for 3
+def test_each_instance_is_priced_on_its_own_and_the_budget_blocks_the_run(acs_stub):
+    ids = _three_candidates(acs_stub)
+    with acs_stub.any_order():  # one DescribeRenewalPrice per planned instance: its disks, bandwidth, image
+        for instance_id in ids:
+            acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": instance_id, "Period": "1",
+                                                           "PriceUnit": "Month"}, PRICE)
     result = run_job("renew-batch", b'{"dry_run": false, "max_cost": 1000}', CONTEXT, environ=ENV)
     assert result["renewed"] == []
     assert result["budget_exceeded"]["amount"] == 1083.0 and result["budget_exceeded"]["max_cost"] == 1000.0
@@ -156,8 +179,11 @@ def test_price_cache_costs_one_call_per_type_and_the_budget_blocks_the_run(acs_s
 
 
 def test_an_unknown_price_blocks_a_run_with_a_budget(acs_stub):
-    _three_candidates(acs_stub)
-    acs_stub.add_server_error("DescribeRenewalPrice", "Forbidden.RAM", http_status=403)  # final: not retried
+    ids = _three_candidates(acs_stub)
+    with acs_stub.any_order():
+        for instance_id in ids:  # final: not retried
+            acs_stub.add_server_error("DescribeRenewalPrice", "Forbidden.RAM", http_status=403,
+                                      expected_params={"ResourceId": instance_id})
     result = run_job("renew-batch", b'{"dry_run": false, "max_cost": 100000}', CONTEXT, environ=ENV)
     assert result["renewed"] == [] and result["budget_exceeded"]["unknown"] == 3
 
@@ -171,6 +197,7 @@ def test_tagged_terms_are_followed_and_bad_tags_are_skips(acs_stub):
     ]
     acs_stub.add_response("DescribeInstances", {}, listing(*tagged))
     acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(*((i, "Normal") for i in ids)))
+    open_ledger_entries(acs_stub)
     with acs_stub.any_order():  # prices are asked, then renewals sent, several at once
         acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[0], "Period": "3"}, PRICE)
         acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[1], "ExpectedRenewDay": "15"}, PRICE)
@@ -178,6 +205,8 @@ def test_tagged_terms_are_followed_and_bad_tags_are_skips(acs_stub):
         acs_stub.add_response("RenewInstance", {"InstanceId": ids[0], "Period": "3", "PeriodUnit": "Month"},
                               {"OrderId": "1"})
         acs_stub.add_response("RenewInstance", {"InstanceId": ids[1], "ExpectedRenewDay": "15"}, {"OrderId": "2"})
+        for instance_id in ids[:2]:
+            ledger_writes(acs_stub, instance_id)
     result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ={**ENV, "UNIFIED_EXPIRY_DAY": "15"})
     assert [(r["instance_id"], r["terms"]) for r in result["renewed"]] == [(ids[0], "3 Months"), (ids[1], "to day 15")]
     by_day = next(params for action, params, _ in acs_stub.calls

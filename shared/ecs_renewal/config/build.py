@@ -67,6 +67,7 @@ class Settings:
     bss_endpoint: str | None = None
     all_clear: bool = True
     max_cost: float | None = None
+    force: bool = False
     accounts: tuple[str, ...] | None = None
     shard: dict[str, Any] | None = None
     tag_names: TagNames = field(default_factory=TagNames)  # which tags carry per-instance rules

@@ -118,6 +118,10 @@ EVENT_SETTINGS = (
     _event("max_cost", "MAX_COST", p.money, p.env_money, kind="number ≥ 0", default_text="none",
            jobs=frozenset((RENEW,)), help="a budget in the account's currency; an estimate over it, or any "
            "unknown price, renews **nothing**"),
+    _event("force", None, p.boolean, kind="bool", default=False, jobs=frozenset((RENEW,)),
+           help="renew even what the renewal ledger says was renewed already (logged and alerted; the "
+           "ClientToken still applies)",
+           flag=Flag("--force", "renew again what the ledger says was already renewed", style="switch")),
     _event("accounts", None, p.id_list(v.ACCOUNT_ID_RE, "account id (digits, as a string)", v.MAX_ACCOUNT_IDS),
            kind="list of account ids (strings)", help="only these of the configured `ACCOUNTS`"),
     _event("shard", None, v.shard, kind="object",

@@ -7,7 +7,7 @@ in ``yyyy-MM-ddTHH:mmZ``; booleans are sent as the strings ``true``/``false``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,10 @@ SET_AUTO_RENEW = ListSpec(
     "aliyunsdkecs.request.v20140526.ModifyInstanceAutoRenewAttributeRequest", ("", ""), ids_param="InstanceId")
 RENEW_INSTANCE = "aliyunsdkecs.request.v20140526.RenewInstanceRequest"
 DESCRIBE_RENEWAL_PRICE = "aliyunsdkecs.request.v20140526.DescribeRenewalPriceRequest"
+TAG_RESOURCES = "aliyunsdkecs.request.v20140526.TagResourcesRequest"  # the renewal ledger (renew-batch)
+UNTAG_RESOURCES = "aliyunsdkecs.request.v20140526.UntagResourcesRequest"
+MAX_IDS_PER_TAG_CALL = 50  # TagResources/UntagResources: ResourceId.N, N 1..50
+MAX_TAGS_PER_CALL = 20  # Tag.N / TagKey.N, N 1..20
 
 if TYPE_CHECKING:
     from .bss import Balance
@@ -58,15 +62,19 @@ class EcsGateway:
         expired_end: datetime | None = None,
         instance_ids: Sequence[str] | None = None,
         prove_empty: bool = True,
+        tag_key: str | None = None,
     ) -> Iterator[Instance]:
         """Every instance matching the filters, page by page (NextToken), ids in batches of 100.
 
         Nothing found at all: the role's permission to read the region is proven first (DryRun, once per
         region), and :class:`~.permissions.MissingPermission` raised if it has none — a role without
         ``ecs:DescribeInstances`` is answered with an EMPTY list, not an error. ``prove_empty=False``: the
-        caller proves it another way (the scan's :meth:`prepaid_count`).
+        caller proves it another way (the scan's :meth:`prepaid_count`). ``tag_key``: only instances
+        carrying that tag, whatever its value (``Tag.1.Key`` alone).
         """
         params: dict[str, Any] = {"InstanceChargeType": "PrePaid"} if prepaid_only else {}
+        if tag_key is not None:
+            params["Tag.1.Key"] = tag_key
         if expired_start is not None and expired_end is not None:
             params.update({"Filter.3.Key": "ExpiredStartTime", "Filter.3.Value": format_minute(expired_start),
                            "Filter.4.Key": "ExpiredEndTime", "Filter.4.Value": format_minute(expired_end)})
@@ -104,7 +112,12 @@ class EcsGateway:
         self, region: str, instance_id: str, *, period: int | None, price_unit: str | None,
         expected_renew_day: int | None = None,
     ) -> RenewalPrice:
-        """What renewing this instance would cost (``TradePrice``: after discounts). Read-only, costs nothing."""
+        """What renewing this instance would cost, after discounts. Read-only, costs nothing.
+
+        ``PriceInfo.Price.TradePrice`` is the instance with its disks and bandwidth; a paid Marketplace image
+        is quoted apart (``PriceInfo.RelatedPrice.MarketplaceImagePrice``) and charged on top by
+        RenewInstance: the price is their sum, or a budget would under-estimate what is charged.
+        """
         request = request_class(DESCRIBE_RENEWAL_PRICE)()
         request.set_ResourceId(instance_id)
         request.set_ResourceType("instance")
@@ -114,8 +127,10 @@ class EcsGateway:
             request.set_Period(period)
             request.set_PriceUnit(price_unit)
         body = self._caller.call(request, region=region)
-        price = (body.get("PriceInfo") or {}).get("Price") or {}
-        return RenewalPrice(instance_id, float(price["TradePrice"]), str(price.get("Currency", "")))
+        info = body.get("PriceInfo") or {}
+        price = info.get("Price") or {}
+        image = ((info.get("RelatedPrice") or {}).get("MarketplaceImagePrice") or {}).get("TradePrice") or 0
+        return RenewalPrice(instance_id, float(price["TradePrice"]) + float(image), str(price.get("Currency", "")))
 
     def usage(self) -> tuple[dict[str, int], dict[str, Any] | None]:
         """Calls made so far by action, and (when paced) how the run met the rate limit."""
@@ -158,3 +173,25 @@ class EcsGateway:
             params.update(Duration=duration, PeriodUnit="Month")
         self._caller.call(SET_AUTO_RENEW.build(params, ids), region=region)
 
+    def tag_instance(self, region: str, instance_id: str, tags: Mapping[str, str]) -> None:
+        """Set these tags on one instance (an existing key gets the new value): one TagResources call.
+
+        Safe to retry: setting a tag to a value twice leaves it at that value.
+        """
+        if not 1 <= len(tags) <= MAX_TAGS_PER_CALL:
+            raise ValueError(f"tag_instance takes 1..{MAX_TAGS_PER_CALL} tags, got {len(tags)}")
+        request = request_class(TAG_RESOURCES)()
+        request.set_ResourceType("instance")
+        request.set_ResourceIds([instance_id])
+        request.set_Tags([{"Key": key, "Value": value} for key, value in tags.items()])
+        self._caller.call(request, region=region)
+
+    def untag_instances(self, region: str, instance_ids: Sequence[str], keys: Sequence[str]) -> None:
+        """Remove these tag keys from ≤50 instances of one region: one UntagResources call."""
+        if not 1 <= len(instance_ids) <= MAX_IDS_PER_TAG_CALL or not 1 <= len(keys) <= MAX_TAGS_PER_CALL:
+            raise ValueError(f"untag_instances takes 1..{MAX_IDS_PER_TAG_CALL} ids and 1..{MAX_TAGS_PER_CALL} keys")
+        request = request_class(UNTAG_RESOURCES)()
+        request.set_ResourceType("instance")
+        request.set_ResourceIds(list(instance_ids))
+        request.set_TagKeys(list(keys))
+        self._caller.call(request, region=region)

@@ -29,6 +29,7 @@ class JobContext(NamedTuple):
     gateway: EcsGateway
     log: JsonLogger
     throughput: Throughput
+    run_id: str | None = None  # the invocation's request id: the renewal ledger names the run that acted
 
 
 def per_region(ctx: JobContext, work: Callable[[str], T]) -> tuple[list[tuple[str, T]], list[RegionError]]:

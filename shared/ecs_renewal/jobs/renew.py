@@ -5,8 +5,14 @@ The pipeline (Cloud Custodian's shape):
 1. source: the prepaid instances in the window (or exactly ``instance_ids``), in every region;
 2. filters: charge type, blocking locks, tags; then what the owner chose (one auto-renew read per 100);
    then each instance's terms (the run's, or its own tags'). Each removed instance is a typed ``Skip``;
-3. plan (pure): the count cap, then prices and the budget; a ``RenewalPlan`` with the ClientTokens;
-4. action: ``Renew`` — one ``RenewInstance`` per planned instance, or, in a dry run, the list.
+3. the renewal ledger (each instance's own tags, ``ledger_guard.py``): what ecs-renewal already renewed
+   — a replay at any delay, a second coordinator, an operator repeating the event — is a ``Skip`` that
+   names the time, the order and the expiry move, unless the event says ``force: true``. A real run
+   also reconciles the ledger's open entries that are not among its candidates (earlier runs' renewals);
+4. plan (pure): the count cap, then each instance's own price and the budget; a ``RenewalPlan`` with the
+   ClientTokens;
+5. action: ``Renew`` — the ledger's intent, one ``RenewInstance``, the ledger's outcome per planned
+   instance, or, in a dry run, the list (nothing written).
 
 A plan stopped by a limit renews nothing at all and says so. Every list in the result is sorted by
 (region, instance id), so the result is the same whatever the interleaving.
@@ -17,7 +23,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..errors import ApiError
 from ..gateway.models import Instance
+from ..idempotency.persistence.tags import TagStore
+from ..idempotency.renewal_ledger import INTENT_TAG, LEDGER_TAGS, LedgerView
 from ..plan import PlannedRenewal, Renewal, count_cap, plan_renewals
 from ..policy import OwnerChoice, apply, renewable, with_terms
 from ..records import Failure, Price, RegionError, Skip, SkipCode
@@ -27,7 +36,7 @@ from ..tag_rules import RenewalTerms
 from ..timeutil import utc_now
 from .base import JobContext, api_calls, bounded_map, by_region
 from .funds_check import check_funds
-from .prices import prices_of
+from .ledger_guard import LedgerGuard, LedgerUnavailable
 from .source import candidates
 
 UNREADABLE_CHOICES = "auto-renew settings unreadable, renewing without them: "
@@ -44,12 +53,18 @@ def run(ctx: JobContext) -> RenewResult:
     failed_deductions = sum(1 for instance in kept if choice.deduction_failed(instance))
     kept, let_go = apply([choice], kept)
     selected, bad_terms = with_terms(settings, kept)
+    guard = LedgerGuard(TagStore(ctx.gateway, LEDGER_TAGS), ctx.log, ctx.run_id, force=settings.force)
+    selected, earlier, views = read_ledger_first(guard, selected)
+    if not settings.dry_run:
+        reconcile(ctx, guard, set(views), {e.region for e in sourced.errors})
 
     cap = count_cap(len(selected), settings.max_instances)
     if cap:
         ctx.log.error("cap_exceeded", **cap.as_dict())
     awaiting = settings.approval == "required"  # issue 15: plan only; approve-renewal applies it
-    prices = {} if cap else (exact_prices(ctx, selected) if awaiting else prices_of(ctx, selected))
+    # Each instance's own quote (disks, bandwidth, a paid image): what RenewInstance charges, so that the
+    # budget is a ceiling (issue 13) and what a person approves is what is paid (issue 15).
+    prices = {} if cap else exact_prices(ctx, selected)
     plan = plan_renewals(selected, settings, prices)
     if plan.budget:
         ctx.log.error("budget_exceeded", **plan.budget.as_dict())
@@ -59,7 +74,7 @@ def run(ctx: JobContext) -> RenewResult:
                             if s.code in (SkipCode.AUTO_RENEWING, SkipCode.DEDUCTION_FAILED)]
         funds, funds_errors = check_funds(ctx, plan, left_to_platform, (*sourced.errors, *unreadable))
         plan = replace(plan, funds=funds)
-    outcomes = [] if plan.stopped or awaiting else Renew(ctx).process(plan.items)
+    outcomes = [] if plan.stopped or awaiting else Renew(ctx, guard, views).process(plan.items)
 
     def ordered(items: list) -> tuple:
         return tuple(sorted(items, key=_key))
@@ -69,21 +84,57 @@ def run(ctx: JobContext) -> RenewResult:
         errors=(*sourced.errors, *unreadable, *funds_errors), failed_deductions=failed_deductions,
         plan=plan,
         renewed=ordered([o for o in outcomes if isinstance(o, Renewal)]),
-        skipped=ordered([*skipped, *let_go, *bad_terms]),
+        skipped=ordered([*skipped, *let_go, *bad_terms, *earlier]),
         failed=ordered([*sourced.missing, *(o for o in outcomes if isinstance(o, Failure))]),
         period=settings.period, period_unit=settings.period_unit,
+        ledger=guard.summary(),
         api_calls=api_calls(ctx), awaiting_approval=awaiting and not plan.stopped,
     )
 
 
 def exact_prices(ctx: JobContext, selected: Sequence[tuple[Instance, RenewalTerms]]) -> dict[str, Price | None]:
-    """Each instance's own quote (disks, bandwidth, image included), one DescribeRenewalPrice each: what a
-    person approves to pay, and what applying compares against (a plan is at most MAX_RENEWALS)."""
+    """Each instance's own quote (disks, bandwidth, image included), one DescribeRenewalPrice each: what
+    RenewInstance charges, so a budget is a ceiling; what a person approves to pay, and what applying compares
+    against (a plan is at most MAX_RENEWALS: the cap came first)."""
     from ..approval.apply import exact_price
 
     quotes = bounded_map(lambda item: exact_price(ctx.gateway, item[0].region, item[0].instance_id, item[1]),
                          list(selected), ctx.throughput.renew_concurrency)
     return {instance.instance_id: quote for (instance, _), quote in zip(selected, quotes, strict=True)}
+
+
+Selected = list[tuple[Instance, RenewalTerms]]
+
+
+def read_ledger_first(guard: LedgerGuard, selected: Selected) -> tuple[Selected, list[Skip], dict[str, LedgerView]]:
+    """What the renewal ledger says about each candidate (from the tags DescribeInstances returned: no
+    call). What ecs-renewal already renewed is a skip with the ledger's words, unless ``force: true``."""
+    kept: Selected = []
+    earlier: list[Skip] = []
+    views: dict[str, LedgerView] = {}
+    for instance, terms in selected:
+        view = views[instance.instance_id] = guard.check(instance)
+        if guard.blocks(view):
+            earlier.append(Skip(instance, SkipCode.RENEWED_EARLIER, view.detail, ledger=view.as_dict()))
+        else:
+            kept.append((instance, terms))
+    return kept, earlier, views
+
+
+def reconcile(ctx: JobContext, guard: LedgerGuard, seen: set[str], unreadable: set[str | None]) -> None:
+    """The ledger's open entries (an intent tag) that are not this run's candidates: the renewals of earlier
+    runs, whose new expiry shows by now. One DescribeInstances by tag key per region (per 100 entries)."""
+
+    def region_entries(region: str) -> None:
+        try:
+            entries = list(ctx.gateway.instances(region, prepaid_only=True, tag_key=INTENT_TAG, prove_empty=False))
+        except Exception as error:  # noqa: BLE001 - the next run checks them again
+            ctx.log.warning("ledger_unreadable", region=region, error=type(error).__name__)
+            return
+        guard.reconcile(region, entries, seen, dry_run=ctx.settings.dry_run)
+
+    bounded_map(region_entries, [r for r in ctx.settings.regions if r not in unreadable],
+                ctx.throughput.region_concurrency)
 
 
 def _key(item: Renewal | Skip | Failure) -> tuple[str, str]:
@@ -130,8 +181,8 @@ Outcome = Renewal | Failure
 class Renew:
     batch_size = 1  # RenewInstance renews one instance a call
 
-    def __init__(self, ctx: JobContext) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: JobContext, guard: LedgerGuard, views: dict[str, LedgerView]) -> None:
+        self.ctx, self.guard, self.views = ctx, guard, views
 
     def process(self, plan: Sequence[PlannedRenewal]) -> list[Outcome]:
         """Every planned renewal's outcome. Never raises."""
@@ -145,11 +196,16 @@ class Renew:
                 for outcome in region]
 
     def renew_one(self, item: PlannedRenewal) -> Outcome:
+        """The ledger's intent, RenewInstance, the ledger's outcome: no renewal without a record."""
         ctx, instance, terms = self.ctx, item.instance, item.terms
         where = {"instance_id": instance.instance_id, "region": instance.region}
         if ctx.settings.dry_run:
             ctx.log.info("would_renew", **where)
             return Renewal(item, None)
+        try:
+            intent = self.guard.before(instance, terms)
+        except LedgerUnavailable as unavailable:
+            return self._failed(Failure(instance.instance_id, instance.region, unavailable.code, unavailable.message))
         try:
             order_id = ctx.gateway.renew_instance(
                 instance.region, instance.instance_id, period=terms.period, period_unit=terms.unit,
@@ -157,8 +213,21 @@ class Renew:
             )
         except Exception as error:  # noqa: BLE001 - one instance's failure must not stop the others
             failure = Failure.from_error(instance.instance_id, instance.region, error)
-            ctx.log.error("renew_failed", **failure.as_row(), request_id=getattr(error, "request_id", None))
-            return failure
+            status = error.http_status if isinstance(error, ApiError) else None
+            if status is not None and status < 500:  # ECS answered no: nothing was renewed; the ledger says so
+                self.guard.refused(instance, intent, failure.code)
+            return self._failed(failure, request_id=getattr(error, "request_id", None))
+        self.guard.after(instance, intent, order_id)
         ctx.log.info("renewed", **where, order_id=order_id, client_token=item.client_token,
-                     terms=terms.describe(), price=item.price.amount if item.price else None)
+                     terms=terms.describe(), price=item.price.amount if item.price else None,
+                     expired_time=instance.expired_time_text)
         return Renewal(item, order_id)
+
+    def _failed(self, failure: Failure, **extra: object) -> Failure:
+        view = self.views.get(failure.instance_id)
+        if view is not None and view.refused_code == failure.code and view.outcome is not None:
+            # The same refusal the ledger recorded (and that was alerted then): in the result, not re-alerted.
+            failure = Failure(failure.instance_id, failure.region, failure.code, failure.message,
+                              reported_at=view.outcome.at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.ctx.log.error("renew_failed", **failure.as_row(), **extra)
+        return failure

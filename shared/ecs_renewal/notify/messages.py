@@ -54,7 +54,9 @@ def _scan_messages(result: Mapping[str, Any], *, all_clear: bool = True) -> list
         cost = result.get("estimated_cost") or {}
         if cost.get("amount") is not None and (cost.get("priced") or cost.get("unknown")):
             unknown = f", {cost['unknown']} unknown" if cost.get("unknown") else ""
-            extra.append(f"- Estimated renewal cost: {cost['amount']:,.2f} {shown(cost.get('currency'), '')}{unknown}")
+            # One price per instance type (disks, bandwidth and images differ): renew-batch prices each instance.
+            extra.append(f"- Estimated renewal cost: {cost['amount']:,.2f} {shown(cost.get('currency'), '')}{unknown}"
+                         " (per instance type)")
         rows = _tiered_lines(expiring) if any("tier" in item for item in expiring) else [
             (_expiring_line(item), _mentions(item)) for item in expiring]
         summary = f"{plural(len(expiring), 'instance')} expiring"

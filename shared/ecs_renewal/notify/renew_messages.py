@@ -9,11 +9,25 @@ from typing import Any
 from . import markdown as md
 from .wording import period_phrase, reason_phrase, terms_phrase
 
+LEDGER_PHRASES = {  # the renewal ledger's skips, counted together (their reasons name times and orders)
+    "renewed": "renewed earlier by ecs-renewal (the renewal ledger)",
+    "pending": "renewed moments ago by ecs-renewal, not visible yet",
+    "moved_otherwise": "renewed by ecs-renewal, then moved again: see the ledger alert",
+    "unconfirmed": "renewed by ecs-renewal, expiry not moved: see the ledger alert",
+}
+
+
+def _skip_phrase(item: Mapping[str, Any]) -> str:
+    ledger = item.get("ledger")
+    if isinstance(ledger, Mapping):
+        return LEDGER_PHRASES.get(str(ledger.get("status")), "in the renewal ledger")
+    return reason_phrase(md.shown(item.get("reason"), "no reason given"))
+
 
 def _skipped_summary(skipped: list[Mapping[str, Any]]) -> list[str]:
     if not skipped:
         return []
-    reasons = Counter(reason_phrase(md.shown(item.get("reason"), "no reason given")) for item in skipped)
+    reasons = Counter(_skip_phrase(item) for item in skipped)
     ordered = sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0]))
     return [f"- Skipped: {len(skipped)} ({', '.join(f'{reason}: {count}' for reason, count in ordered)})"]
 
@@ -35,6 +49,9 @@ def _cost_lines(result: Mapping[str, Any]) -> list[str]:
     if cost.get("amount") is None or not (cost.get("priced") or cost.get("unknown")):
         return []
     unknown = f" ({cost['unknown']} with no price available)" if cost.get("unknown") else ""
+    if cost.get("exact"):  # every instance priced on its own: what RenewInstance charges
+        currency = md.shown(cost.get("currency"), "")
+        return [f"- Cost: {cost['amount']:,.2f} {currency} (each instance priced)".replace("  ", " ")]
     return [f"- Estimated cost: {cost['amount']:,.2f} {md.shown(cost.get('currency'), '')}{unknown}".rstrip()]
 
 
@@ -108,14 +125,46 @@ def _length(result: Mapping[str, Any]) -> str:
     return f" for {period_phrase(period, unit)}" if period and unit else ""
 
 
+def _replay_message(earlier: int, repeated: list[Mapping[str, Any]]) -> md.Message:
+    """A run that finds everything done already: one line, not the whole report again."""
+    line = f"replay: nothing new, {earlier} renewed earlier"
+    if repeated:  # named, with their codes: a refusal whose first report was lost is still seen here
+        named = ", ".join(f"{md.shown(item.get('instance_id'))} ({md.shown(item.get('code'), 'Error')})"
+                          for item in sorted(repeated, key=md.by_fields("region", "instance_id"))[:20])
+        line += f"; {len(repeated)} still failing as reported earlier: {named}"
+    return md.Message(title=md.message_title("renew-batch", line), text=f"### {md.KEYWORD} · renew-batch\n\n{line}")
+
+
+def _ledger_messages(result: Mapping[str, Any]) -> list[md.Message]:
+    """What the renewal ledger found that a person must check (with the order ids), and forced renewals."""
+    alerts = sorted((result.get("ledger") or {}).get("alerts") or [], key=md.by_fields("region", "instance_id"))
+    if not alerts:
+        return []
+    job = "renew-batch"
+    lines = [f"- {md.shown(a.get('instance_id'))} · {md.shown(a.get('region'))} · {md.shown(a.get('detail'))}"
+             for a in alerts]
+    advice = ["", "Check these orders in the Billing console (Orders) and the instances' expiry before anything "
+              "else is renewed by hand; the ledger is the instances' `ecs-renewal:intent` / `ecs-renewal:renewed` "
+              "tags."]
+    headline = f"Renewal ledger: {len(alerts)} {'entry' if len(alerts) == 1 else 'entries'} to check"
+    header = md.message_header(result, job, headline, advice, "Entries:")
+    return md.split_into_messages(md.message_title(job, f"LEDGER: {len(alerts)} to check"), header, lines)
+
+
 def renew_messages(result: Mapping[str, Any]) -> list[md.Message]:
     job = "renew-batch"
     renewed = sorted(result.get("renewed") or [], key=md.by_fields("expired_time", "region", "instance_id"))
     skipped = list(result.get("skipped") or [])
+    failed = list(result.get("failed") or [])
+    repeated = [item for item in failed if item.get("reported_at")]  # the same refusal, reported before
+    fresh = {**result, "failed": [item for item in failed if not item.get("reported_at")]}
     cap = result.get("cap_exceeded")
     dry_run = bool(result.get("dry_run"))
     messages = []
     budget = result.get("budget_exceeded")
+    earlier = [item for item in skipped if item.get("ledger")]
+    if earlier and not (renewed or fresh["failed"] or result.get("errors") or cap or budget or dry_run):
+        return [_replay_message(len(earlier), repeated), *_ledger_messages(result)]
     if cap:
         messages.append(_cap_exceeded_message(result, cap))
     if budget:
@@ -138,7 +187,10 @@ def renew_messages(result: Mapping[str, Any]) -> list[md.Message]:
         else:
             headline, summary = f"Renewed {count}{length}", f"renewed {len(renewed)}"
         heading = ("Would renew:" if dry_run else "Renewed:") if renewed else ""
-        header = md.message_header(result, job, headline, [*_cost_lines(result), *_skipped_summary(skipped)], heading)
+        still = [f"- Still failing, reported earlier: {len(repeated)}"] if repeated else []
+        header = md.message_header(result, job, headline, [*_cost_lines(result), *_skipped_summary(skipped), *still],
+                                   heading)
         messages += md.split_into_messages(md.message_title(job, summary), header, [_renewed_line(i) for i in renewed])
-    messages += md.failure_messages(result, job, "failed to renew")
+    messages += md.failure_messages(fresh, job, "failed to renew")
+    messages += _ledger_messages(result)
     return messages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ class RenewResult(JobResult):
     awaiting_approval: bool = False
     approval: dict[str, Any] | None = None
     failed_deductions: int = 0  # candidates whose auto-renew deduction failed (deductions.py)
+    ledger: Mapping[str, Any] | None = None  # what the renewal ledger saw (jobs/ledger_guard.py)
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -35,10 +37,14 @@ class RenewResult(JobResult):
         plan = self.plan
         body.update(as_dicts(cap_exceeded=plan.cap, estimated_cost=plan.cost, budget_exceeded=plan.budget,
                              funds=plan.funds, funds_short=plan.funds_short))
+        if plan.cost is not None:  # exact: every planned instance priced with its own DescribeRenewalPrice
+            body["estimated_cost"] = {**body["estimated_cost"], "exact": not plan.cost.unknown}
         if plan.stopped:  # what a person must decide about: the instances the limit held back
             body["selected"] = [item.candidate_row() for item in plan.items]
         if self.approval is not None:
             body["approval"] = self.approval
+        if self.ledger is not None:
+            body["ledger"] = dict(self.ledger)
         body["api_calls"] = self.calls()
         return body
 

@@ -62,7 +62,8 @@ class ScanResult(JobResult):
     def body(self) -> dict[str, Any]:
         body = {"errors": self.error_rows(), "expiring": [row.as_row() for row in self.expiring],
                 "count": len(self.expiring), "failed_deductions": self.failed_deductions,
-                "estimated_cost": self.estimated_cost.as_dict(), "time_zone": self.time_zone}
+                # one price per instance type: an estimate (renew-batch prices each instance on its own)
+                "estimated_cost": {**self.estimated_cost.as_dict(), "exact": False}, "time_zone": self.time_zone}
         if self.all_clear is not None:
             body["all_clear"] = self.all_clear.as_dict()
         body["api_calls"] = self.calls()

@@ -1,4 +1,4 @@
-"""The storage interface behind idempotency records (AWS Lambda Powertools' ``BasePersistenceLayer`` shape).
+"""The storage interfaces behind idempotency records (AWS Lambda Powertools' ``BasePersistenceLayer`` shape).
 
 A store maps a key to the time it was first stored; records older than the store's time-to-live are
 gone. Two operations are the contract: :meth:`KeyStore.get` and :meth:`KeyStore.put_if_absent` (the
@@ -9,7 +9,8 @@ default to loops; a store that can do better (one file write, one batch request)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class KeyStore(ABC):
@@ -28,3 +29,29 @@ class KeyStore(ABC):
     def put_all_if_absent(self, keys: Iterable[str]) -> set[str]:
         """Store each absent key; the keys this call stored."""
         return {key for key in keys if self.put_if_absent(key)}
+
+
+class RecordStore(ABC):
+    """A few named short text records kept *with* a resource (the renewal ledger, ``renewal_ledger.py``).
+
+    Unlike a :class:`KeyStore` (keys and when they were stored), a record store keeps values per resource,
+    and reads them from what the caller already holds when it can: the tag implementation
+    (``tags.py``) reads an instance's records from the tags DescribeInstances returned, at no extra call.
+    Writes raise on failure: a caller that needs the record before acting (the intent) must know.
+    """
+
+    @abstractmethod
+    def read(self, resource: Any) -> dict[str, str]:
+        """The resource's records (name → value), as the caller's view of the resource holds them."""
+
+    @abstractmethod
+    def room(self, resource: Any, names: Iterable[str]) -> bool:
+        """Whether these records fit on the resource (a tag store has 20 slots)."""
+
+    @abstractmethod
+    def write(self, resource: Any, records: Mapping[str, str]) -> None:
+        """Store (or replace) these records; raises when they could not be stored."""
+
+    @abstractmethod
+    def remove(self, region: str, resource_ids: Iterable[str], names: Iterable[str]) -> None:
+        """Drop these records from these resources; raises when they could not be dropped."""
