@@ -62,19 +62,15 @@ class EcsGateway:
         expired_end: datetime | None = None,
         instance_ids: Sequence[str] | None = None,
         prove_empty: bool = True,
-        tag_key: str | None = None,
     ) -> Iterator[Instance]:
         """Every instance matching the filters, page by page (NextToken), ids in batches of 100.
 
         Nothing found at all: the role's permission to read the region is proven first (DryRun, once per
         region), and :class:`~.permissions.MissingPermission` raised if it has none — a role without
         ``ecs:DescribeInstances`` is answered with an EMPTY list, not an error. ``prove_empty=False``: the
-        caller proves it another way (the scan's :meth:`prepaid_count`). ``tag_key``: only instances
-        carrying that tag, whatever its value (``Tag.1.Key`` alone).
+        caller proves it another way (the scan's :meth:`prepaid_count`).
         """
         params: dict[str, Any] = {"InstanceChargeType": "PrePaid"} if prepaid_only else {}
-        if tag_key is not None:
-            params["Tag.1.Key"] = tag_key
         if expired_start is not None and expired_end is not None:
             params.update({"Filter.3.Key": "ExpiredStartTime", "Filter.3.Value": format_minute(expired_start),
                            "Filter.4.Key": "ExpiredEndTime", "Filter.4.Value": format_minute(expired_end)})
@@ -84,6 +80,15 @@ class EcsGateway:
             yield Instance.from_api(raw, region)
         if not found and prove_empty and (instance_ids is None or len(instance_ids) > 0):
             self.read_permission.require(region)
+
+    def tagged_instances(self, region: str, tag_key: str) -> Iterator[Instance]:
+        """The prepaid instances carrying this tag, whatever its value (``Tag.1.Key`` alone), every page.
+
+        An empty answer means nothing carries it (the renewal ledger's open entries): the permission to
+        read the region is the candidates' listing's to prove.
+        """
+        for raw in pages(self._call(region), INSTANCES, {"InstanceChargeType": "PrePaid", "Tag.1.Key": tag_key}):
+            yield Instance.from_api(raw, region)
 
     def prepaid_count(self, region: str) -> int:
         """How many prepaid instances the region has: one page of one (``TotalCount`` is meaningful in page

@@ -127,7 +127,7 @@ def reconcile(ctx: JobContext, guard: LedgerGuard, seen: set[str], unreadable: s
 
     def region_entries(region: str) -> None:
         try:
-            entries = list(ctx.gateway.instances(region, prepaid_only=True, tag_key=INTENT_TAG, prove_empty=False))
+            entries = list(ctx.gateway.tagged_instances(region, INTENT_TAG))
         except Exception as error:  # noqa: BLE001 - the next run checks them again
             ctx.log.warning("ledger_unreadable", region=region, error=type(error).__name__)
             return
