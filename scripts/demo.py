@@ -290,7 +290,7 @@ def _get(url: str) -> tuple[int, str]:
 def approval_round_trip(emu: Emulator, run: Any) -> bool:
     """Issue 15: plan → card with buttons → a click → applied exactly; a changed instance refused; a second
     click changes nothing; a forged link refused. True when something did not go as it must."""
-    heading(10, "Approval (APPROVAL=required): plan → card → click → applied exactly")
+    heading(11, "Approval (APPROVAL=required): plan → card → click → applied exactly")
     emu.balance = 1_000_000.0  # funds again after step 9's low balance
     emu.oss.create_bucket("ecs-renewal-approvals")  # created by the user (ram/README.md), as in the cloud
     approval = {"APPROVAL": "required", "APPROVAL_SECRET": "demo-approval-secret-" + "x" * 16,
