@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from ecs_emulator import Quota
 from ecs_renewal.gateway.retry import THROTTLING_CODES, RetryPolicy
 from tests.reliability.conftest import calls_of, log_records, soon
 from tests.reliability.ledger import account_for
@@ -255,7 +256,11 @@ def test_a_region_that_goes_down_mid_batch_fails_its_rest_only(run, env, emulato
 def test_the_server_rate_limit_slows_the_run_but_every_renewal_lands(run, env, emulator, minute_block):
     env["ECS_MAX_QPS"] = "50"  # our pacing above the server's limit: the server throttles, we back off
     ids = sorted(emulator.add_instance("cn-hangzhou", expired_time=soon()) for _ in range(12))
-    emulator.faults.rate_limit = 4  # calls per second per action, then Throttling.User
+    # 4 calls per second for each action the run reads and renews with, then Throttling.User. Each renewal's
+    # own price and the renewal ledger's tags keep their documented quotas: their lanes' minute blocks would
+    # add up past the run's deadline, and this test is about the backoff of the renewals themselves.
+    for action in ("DescribeInstances", "DescribeInstanceAutoRenewAttribute", "RenewInstance"):
+        emulator.throttle.overrides[action] = Quota(4, 1)
     emulator.throttle.block_until_next_minute = minute_block
     if minute_block:  # start the run at second 0 of the emulator's minute: the block lasts a full minute
         offset = time.time() % 60
