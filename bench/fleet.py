@@ -19,6 +19,8 @@ from ecs_emulator.regions import REGIONS
 
 ACCOUNT_ID = "1234567890123456"
 WINDOW_DAYS = 7
+FUNDS_LOOK_AHEAD_DAYS = 9 + 9 + 1  # FUNDS_HORIZON_DAYS (default) + the deduction's lead + a day's slack
+FAR_EXPIRY_DAYS = 30  # the instances that do not expire soon expire this many days out, or later
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -45,6 +47,13 @@ class BenchFleet:
         return round(self.instances_per_region * self.drift_share)
 
     @property
+    def in_union_window_per_region(self) -> int:
+        """What renew's one read of the union window (its 7 days; the funds look ahead's 9 + 9 + 1 days
+        from now) lists per region: the expiring ones (1-6 days out); the rest expire 30 days out or later."""
+        assert FUNDS_LOOK_AHEAD_DAYS < FAR_EXPIRY_DAYS and WINDOW_DAYS < FAR_EXPIRY_DAYS
+        return self.expiring_per_region
+
+    @property
     def total(self) -> int:
         return self.regions * self.instances_per_region
 
@@ -64,9 +73,10 @@ class BenchFleet:
                      "DescribeInstanceAutoRenewAttribute": math.ceil(expiring / 100),
                      "DescribeRenewalPrice": priced},
             # + one QueryAccountBalance per run for the funds forecast (issue 13; not regional, added below).
-            # Its look-ahead for auto-renew deductions could share the window's list (the union of the two
-            # windows is one page here): a second DescribeInstances per region is over the bound.
-            "renew": {"DescribeInstances": pages(expiring), "DescribeRenewalPrice": priced, "RenewInstance": expiring},
+            # Its look ahead for auto-renew deductions shares the window's list: ONE read of the union of
+            # the two windows per region (issue 12), which holds exactly the expiring instances here.
+            "renew": {"DescribeInstances": pages(self.in_union_window_per_region), "DescribeRenewalPrice": priced,
+                      "RenewInstance": expiring},
             "audit": {
                 "DescribeInstances": pages(n),
                 "DescribeInstanceAutoRenewAttribute": math.ceil(n / 100),
@@ -106,7 +116,7 @@ def generate(spec: BenchFleet, now: datetime | None = None) -> list[InstanceReco
             if index in expiring:
                 expiry = now + timedelta(days=1, minutes=rng.randint(0, 5 * 24 * 60))
             else:
-                expiry = now + timedelta(days=30, minutes=rng.randint(0, 270 * 24 * 60))
+                expiry = now + timedelta(days=FAR_EXPIRY_DAYS, minutes=rng.randint(0, 270 * 24 * 60))
             auto_renew = index not in drifting
             records.append(InstanceRecord(
                 instance_id="i-" + region.id_prefix + "".join(rng.choice(_ID_ALPHABET) for _ in range(17)),

@@ -9,8 +9,8 @@ the renewal ledger costs two TagResources per renewal and one read of its open e
 Issue 14 adds, each a fixed cost, never one per instance: a scan region with nothing expiring counts its
 prepaid instances (one page of one) for the all-clear, and a region with none at all proves the permission
 to read it (DescribeInstances with DryRun, once); renew-batch reads the balance once (QueryAccountBalance)
-and looks ahead for the auto-renew deductions due (the instances expiring before now + 9 + 9 days, paged
-like any list).
+and looks ahead for the auto-renew deductions due (the instances expiring before now + 9 + 9 days) in the
+same DescribeInstances pages as its candidates: one read per region of the union of the two windows.
 """
 
 from __future__ import annotations
@@ -79,9 +79,35 @@ def test_renew_rechecks_owner_choices_per_100_not_per_instance(run, emulator):
     # 2 pages of candidates, 2 auto-renew reads of ≤100 ids, one read of the ledger's open entries (none
     # yet), then per instance its own price, the ledger's intent, one RenewInstance and the outcome — no
     # DescribeInstances per instance before renewing it (the documented sample's pattern). The funds
-    # forecast: one balance read, and its look ahead's 2 pages (every instance is planned: nothing more).
+    # forecast: one balance read; its look ahead shares the candidates' 2 pages (one read of the union
+    # window, issue 12) and every instance is planned: nothing more.
     assert result["api_calls"] == {
-        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2 + 1 + 2, "DescribeRenewalPrice": 150,
+        "DescribeInstanceAutoRenewAttribute": 2, "DescribeInstances": 2 + 1, "DescribeRenewalPrice": 150,
         "QueryAccountBalance": 1, "RenewInstance": 150, "TagResources": 300,
     }
     assert emulator_calls(emulator) == result["api_calls"]
+
+
+def test_renew_reads_its_window_and_the_funds_look_ahead_in_one_pass_per_region(run, env, emulator):
+    env["REGIONS"] = "cn-hangzhou,cn-shanghai"
+    for region in ("cn-hangzhou", "cn-shanghai"):
+        emulator.add_instance(region, expired_time=soon(1))  # renewed
+        # Outside the renew window, its deduction (expiry - 9 days) due in 3 days: forecast, not renewed.
+        emulator.add_instance(region, expired_time=soon(12 * 24 * 60), renewal_status="AutoRenewal",
+                              auto_renew_enabled=True, duration=1)
+        emulator.add_instance(region, expired_time=LATER)  # beyond both windows
+    result = run("renew-batch", {"dry_run": False})
+    assert len(result["renewed"]) == 2 and result["funds"]["deduction_count"] == 2
+    # One page per region of the union window, split locally (+ the ledger's open entries, one read a
+    # region); the look ahead's settings one read a region; the ledger's intent and outcome per renewal.
+    assert result["api_calls"] == {
+        "DescribeInstanceAutoRenewAttribute": 2 + 2, "DescribeInstances": 2 + 2, "DescribeRenewalPrice": 2 + 2,
+        "QueryAccountBalance": 1, "RenewInstance": 2, "TagResources": 4,
+    }
+    assert emulator_calls(emulator) == result["api_calls"]
+    # Both reads ask the same union: from the window's start to past its end (now + 9 + 9 + 1 days).
+    windows = [c.params for c in emulator.calls if c.action == "DescribeInstances" and "Filter.3.Value" in c.params]
+    asked = {(p["Filter.3.Value"], p["Filter.4.Value"]) for p in windows}
+    assert len(windows) == 2 and len(asked) == 1
+    (start, end), = asked
+    assert start == result["window"]["start"] and end > result["window"]["end"]

@@ -4,15 +4,19 @@ The charges (``funds.py``): this run's renewals at the plan's prices, plus the p
 deductions due in ``FUNDS_HORIZON_DAYS`` — the run's own candidates it leaves to auto-renew, and one look
 ahead per region for the rest (instances expiring before now + horizon + 9 days, their auto-renew
 settings, each priced on its own at its auto-renew duration). The look ahead starts now, not at the
-window's end: a candidate the policy skipped (a tag) is still charged by the platform.
+window's end: a candidate the policy skipped (a tag) is still charged by the platform. Its instances come
+from the same DescribeInstances read as the candidates (``source.expiring_and_ahead``: one read of the
+union window per region); only when that read was not made (named instances, a far window) is it its own.
 The balance cannot be read (no ``bss:DescribeAcccount``, BSS down): an error in the result and the alert,
 and the renewals go on without the forecast — an expiring server is the greater harm.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from ..config.window import Window
 from ..deductions import AUTO_RENEWAL, DEDUCTION_LEAD_DAYS, deduction_due_within
 from ..funds import FundsForecast, forecast
 from ..gateway.models import Instance
@@ -22,6 +26,7 @@ from ..records import Price, RegionError
 from ..tag_rules import RenewalTerms
 from ..timeutil import floor_minute, utc_now
 from .base import JobContext, bounded_map, per_region
+from .source import Ahead
 
 BALANCE_SCOPE = "funds"  # the ``region`` of an error about the account's money, not a region
 UNREADABLE = ("the balance could not be read (QueryAccountBalance; the role needs bss:DescribeAcccount, "
@@ -42,15 +47,35 @@ def _price(ctx: JobContext, item: Due) -> Price | None:
     return Price(quote.trade_price, quote.currency)
 
 
-def deductions_due(ctx: JobContext, horizon: timedelta, planned: set[str],
-                   known: list[Due]) -> tuple[list[tuple[str, Price | None]], list[RegionError]]:
-    """Every auto-renewing instance whose deduction falls in ``horizon`` (not those this run renews)."""
+def look_ahead(horizon: timedelta, now: datetime) -> Window:
+    """The expiries whose deduction (expiry - 9 days) can fall in ``horizon`` from now."""
+    return Window(floor_minute(now), floor_minute(now + horizon + timedelta(days=DEDUCTION_LEAD_DAYS + 1)))
+
+
+def run_look_ahead(ctx: JobContext) -> Window | None:
+    """The look ahead this run's forecast will need, for the source to read with its window (None: off)."""
+    days = ctx.settings.funds_horizon_days
+    return look_ahead(timedelta(days=days), utc_now()) if days else None
+
+
+def deductions_due(ctx: JobContext, horizon: timedelta, planned: set[str], known: list[Due],
+                   ahead: Ahead | None = None) -> tuple[list[tuple[str, Price | None]], list[RegionError]]:
+    """Every auto-renewing instance whose deduction falls in ``horizon`` (not those this run renews).
+
+    ``ahead``: the look ahead's instances already read per region (a region missing from it could not be
+    read, and is reported by the read); None: read them here.
+    """
     now = utc_now()
-    start, end = floor_minute(now), floor_minute(now + horizon + timedelta(days=DEDUCTION_LEAD_DAYS + 1))
+    window = look_ahead(horizon, now)
     seen = {instance.instance_id for instance, _ in known}
 
+    def listed(region: str) -> Iterable[Instance]:
+        if ahead is not None:
+            return ahead.get(region, ())
+        return ctx.gateway.instances(region, expired_start=window.start, expired_end=window.end)
+
     def region_due(region: str) -> list[Due]:
-        instances = {i.instance_id: i for i in ctx.gateway.instances(region, expired_start=start, expired_end=end)
+        instances = {i.instance_id: i for i in listed(region)
                      if i.is_prepaid and i.instance_id not in planned and i.instance_id not in seen}
         if not instances:
             return []
@@ -66,8 +91,8 @@ def deductions_due(ctx: JobContext, horizon: timedelta, planned: set[str],
     return [(instance.instance_id, price) for (instance, _), price in zip(due, prices, strict=True)], errors
 
 
-def check_funds(ctx: JobContext, plan: RenewalPlan, known: list[Due],
-                already: tuple[RegionError, ...] = ()) -> tuple[FundsForecast | None, list[RegionError]]:
+def check_funds(ctx: JobContext, plan: RenewalPlan, known: list[Due], already: tuple[RegionError, ...] = (),
+                ahead: Ahead | None = None) -> tuple[FundsForecast | None, list[RegionError]]:
     """The forecast (None when off, or when the balance is unreadable) and the errors met making it."""
     days = ctx.settings.funds_horizon_days
     if not days:
@@ -79,7 +104,7 @@ def check_funds(ctx: JobContext, plan: RenewalPlan, known: list[Due],
         ctx.log.error("funds_unknown", code=failed.code, message=failed.message)
         return None, [failed]
     renewals = [(item.instance.instance_id, item.price) for item in plan.items]
-    due, errors = deductions_due(ctx, timedelta(days=days), {i for i, _ in renewals}, known)
+    due, errors = deductions_due(ctx, timedelta(days=days), {i for i, _ in renewals}, known, ahead)
     funds = forecast(balance, days, renewals, due)
     ctx.log.info("funds_forecast", **funds.as_dict())
     if funds.is_short:

@@ -35,16 +35,16 @@ from ..results.renew import RenewResult
 from ..tag_rules import RenewalTerms
 from ..timeutil import utc_now
 from .base import JobContext, api_calls, bounded_map, by_region
-from .funds_check import check_funds
+from .funds_check import check_funds, run_look_ahead
 from .ledger_guard import LedgerGuard, LedgerUnavailable
-from .source import candidates
+from .source import Ahead, Sourced, candidates, expiring_and_ahead
 
 UNREADABLE_CHOICES = "auto-renew settings unreadable, renewing without them: "
 
 
 def run(ctx: JobContext) -> RenewResult:
     settings = ctx.settings
-    sourced = candidates(ctx)
+    sourced, ahead = sourced_with_look_ahead(ctx)
     instances = sorted(sourced.instances, key=lambda i: (i.region, i.instance_id))
     kept, skipped = apply(renewable(settings), instances)
     durations: dict[str, int] = {}
@@ -72,7 +72,8 @@ def run(ctx: JobContext) -> RenewResult:
     if not plan.stopped:  # the third limit: what cash + credit can pay, with the deductions due (issue 14)
         left_to_platform = [(s.instance, durations.get(s.instance.instance_id, 1)) for s in let_go
                             if s.code in (SkipCode.AUTO_RENEWING, SkipCode.DEDUCTION_FAILED)]
-        funds, funds_errors = check_funds(ctx, plan, left_to_platform, (*sourced.errors, *unreadable))
+        funds, funds_errors = check_funds(ctx, plan, left_to_platform, (*sourced.errors, *unreadable),
+                                          ahead)
         plan = replace(plan, funds=funds)
     outcomes = [] if plan.stopped or awaiting else Renew(ctx, guard, views).process(plan.items)
 
@@ -90,6 +91,15 @@ def run(ctx: JobContext) -> RenewResult:
         ledger=guard.summary(),
         api_calls=api_calls(ctx), awaiting_approval=awaiting and not plan.stopped,
     )
+
+
+def sourced_with_look_ahead(ctx: JobContext) -> tuple[Sourced, Ahead | None]:
+    """The candidates and, from the same DescribeInstances read, the funds forecast's look ahead (issue 12:
+    one read of the union window per region, not one for each)."""
+    window = run_look_ahead(ctx)
+    if window is None or ctx.settings.instance_ids is not None:
+        return candidates(ctx), None
+    return expiring_and_ahead(ctx, window)
 
 
 def exact_prices(ctx: JobContext, selected: Sequence[tuple[Instance, RenewalTerms]]) -> dict[str, Price | None]:
