@@ -84,8 +84,10 @@ def test_a_storm_on_every_action_loses_no_page_and_no_instance(run, env, emulato
     for row in result["renewed"]:
         assert emulator.renewal_count(row["instance_id"]) == 1
     assert all(emulator.renewal_count(i) <= 1 for i in failed)
-    for region in REGIONS:  # every page was eventually read: 131 instances in the window = 2 pages, twice
-        assert successful_pages(emulator, "DescribeInstances", region) == 2 + 2
+    # Every page was eventually read: 131 instances in the window = 2 pages, once (the candidates and the
+    # funds look ahead share one read of the union window, issue 12).
+    for region in REGIONS:
+        assert successful_pages(emulator, "DescribeInstances", region) == 2
     retries = [r for r in log_records(log_lines) if r["event"] == "api_retry"]
     assert len(retries) > 50 and {r["code"] for r in retries} >= set(THROTTLES)
     # Every fault answer was either retried or is a failure in the result: none was swallowed.
