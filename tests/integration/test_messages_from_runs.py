@@ -66,6 +66,35 @@ def test_a_capped_run_lists_the_selected_candidates_in_one_message(run, env, emu
     assert "price not asked" in text
 
 
+def test_the_cap_line_of_a_real_capped_run_comes_from_its_typed_cap(run, emulator, robot):
+    """The alert is rendered from the typed result (RenewResult.plan.cap, a CapExceeded): it names
+    ``max_instances`` and the candidates, and says exactly what rendering the contract's dict says."""
+    for hours in (20, 30, 40):
+        emulator.add_instance("cn-hangzhou", expired_time=soon(hours))
+    result = run("renew-batch", {"dry_run": False, "max_instances": 2})
+    assert result["cap_exceeded"] == {"candidates": 3, "max_instances": 2} and result["renewed"] == []
+    [message] = sent(robot)  # notify/alerts.py passed the typed result
+    text = message["markdown"]["text"]
+    assert "Nothing was renewed: 3 instances are due, more than the safety cap of 2" in text
+    assert "run once with `max_instances` >= 3 in the event" in text
+    assert "NOTHING renewed, 3 due > cap 2" in message["markdown"]["title"]
+    [from_dict] = messages_for_result(result)  # the dict-accepting path, as a result read back renders
+    assert (from_dict.title, from_dict.text) == (message["markdown"]["title"], text)
+
+
+def test_a_real_over_budget_run_says_the_same_from_the_typed_budget(run, emulator, robot):
+    for _ in range(2):
+        emulator.add_instance("cn-hangzhou", expired_time=soon())
+    result = run("renew-batch", {"dry_run": False, "max_cost": 1})
+    budget = result["budget_exceeded"]
+    [message] = sent(robot)
+    text = message["markdown"]["text"]
+    assert f"is over the budget of 1.00 {budget['currency']}" in text
+    assert f"estimated {budget['amount']:,.2f}" in text
+    [from_dict] = messages_for_result(result)
+    assert (from_dict.title, from_dict.text) == (message["markdown"]["title"], text)
+
+
 def test_a_run_over_budget_lists_the_candidates_with_their_prices(run, emulator, robot):
     ids = sorted(emulator.add_instance("cn-hangzhou", expired_time=soon()) for _ in range(2))
     result = run("renew-batch", {"dry_run": False, "max_cost": 1})

@@ -32,7 +32,8 @@ def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger, 
         reminders = _Reminders(result, environ) if result.job == "scan-expiring" and result.counts()["count"] else None
         to_report = reminders.fresh_result if reminders else result
         quiet_line = all_clear and environment_value("SCAN_ALL_CLEAR", environ)
-        outgoing = messages.messages_for_result(to_contract(to_report), all_clear=quiet_line)
+        # The typed result: renew-batch's cap, budget and period are read from its fields (messages.py).
+        outgoing = messages.messages_for_result(to_report, all_clear=quiet_line)
         if reminders is not None:  # the digest links tonight's expiry page, kept in the bucket (shared_store.py)
             from .shared_store import link_expiry_page
 

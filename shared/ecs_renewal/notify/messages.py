@@ -13,8 +13,9 @@ Rules every message follows:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..contract import to_contract
 from .markdown import (
     KEYWORD,
     MAX_MESSAGE_BYTES,
@@ -31,6 +32,9 @@ from .markdown import (
 from .renew_messages import renew_messages
 from .silent_messages import all_clear_message, deduction_block
 from .wording import auto_renew_phrase, instance_status_phrase
+
+if TYPE_CHECKING:
+    from ..results import JobResult
 
 __all__ = ["KEYWORD", "MAX_MESSAGE_BYTES", "Message", "messages_for_result", "split_into_messages"]
 
@@ -165,16 +169,25 @@ def _generic_messages(result: Mapping[str, Any]) -> list[Message]:
 
 _BY_JOB = {
     "scan-expiring": _scan_messages,
-    "renew-batch": renew_messages,
     "audit-autorenew": _audit_messages,
 }
 
 
-def messages_for_result(result: Mapping[str, Any], *, all_clear: bool = True) -> list[Message]:
+def messages_for_result(result: JobResult | Mapping[str, Any], *, all_clear: bool = True) -> list[Message]:
     """The messages to send for one job result ([] when there is nothing worth telling anyone).
+
+    ``result``: the typed result (what ``notify/alerts.py`` passes), or the contract's dict (a result read
+    back from a run, hand-made shapes in tests), which is rendered as before.
 
     ``all_clear``: a scan that found nothing (and failed nowhere) says so in one line (``SCAN_ALL_CLEAR``).
     """
-    if result.get("job") == "scan-expiring":
-        return _scan_messages(result, all_clear=all_clear)
-    return _BY_JOB.get(result.get("job"), _generic_messages)(result)
+    typed = None if isinstance(result, Mapping) else result
+    # The contract's dict, made once here: renew-batch's limits and period are read from the typed result;
+    # every other line still reads this dict (a later step types the rest).
+    contract = result if typed is None else to_contract(typed)
+    job = contract.get("job")
+    if job == "scan-expiring":
+        return _scan_messages(contract, all_clear=all_clear)
+    if job == "renew-batch":
+        return renew_messages(contract, typed)
+    return _BY_JOB.get(job, _generic_messages)(contract)

@@ -1,13 +1,23 @@
-"""renew-batch's messages: what was renewed (for how long), and why nothing was when a limit stopped it."""
+"""renew-batch's messages: what was renewed (for how long), and why nothing was when a limit stopped it.
+
+The limits and the period come from the typed result (``RenewResult.plan.cap`` a :class:`CapExceeded`,
+``plan.budget`` a :class:`BudgetExceeded`, ``RenewResult.period``/``period_unit``); every other line still
+reads the contract's dict (a later step types the rest). Given only a dict (a result read back, a test's
+hand-made shape), the same fields are read from its ``cap_exceeded``/``budget_exceeded``/``period`` keys.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..plan import BudgetExceeded, CapExceeded
 from . import markdown as md
 from .wording import period_phrase, reason_phrase, terms_phrase
+
+if TYPE_CHECKING:
+    from ..results import JobResult
 
 LEDGER_PHRASES = {  # the renewal ledger's skips, counted together (their reasons name times and orders)
     "renewed": "renewed earlier by ecs-renewal (the renewal ledger)",
@@ -55,9 +65,29 @@ def _cost_lines(result: Mapping[str, Any]) -> list[str]:
     return [f"- Estimated cost: {cost['amount']:,.2f} {md.shown(cost.get('currency'), '')}{unknown}".rstrip()]
 
 
-def _budget_exceeded_message(result: Mapping[str, Any], budget: Mapping[str, Any]) -> md.Message:
-    currency = md.shown(budget.get("currency"), "")
-    amount, limit, unknown = budget.get("amount") or 0, budget.get("max_cost") or 0, budget.get("unknown") or 0
+class _Budget(NamedTuple):
+    """What the budget message says: from a :class:`BudgetExceeded`, or from a contract's ``budget_exceeded``."""
+
+    amount: float
+    currency: str
+    max_cost: float
+    unknown: int
+    without_price: list[str]
+
+    @classmethod
+    def of(cls, budget: BudgetExceeded) -> _Budget:
+        cost = budget.cost  # rounded to cents, as the contract shows it and as it is charged
+        return cls(round(cost.total, 2), cost.currency, budget.max_cost, len(cost.unknown), sorted(cost.unknown)[:20])
+
+    @classmethod
+    def from_contract(cls, budget: Mapping[str, Any]) -> _Budget:
+        return cls(budget.get("amount") or 0, md.shown(budget.get("currency"), ""), budget.get("max_cost") or 0,
+                   budget.get("unknown") or 0, list(budget.get("unknown_instances") or []))
+
+
+def _budget_exceeded_message(result: Mapping[str, Any], budget: _Budget) -> md.Message:
+    currency = budget.currency or ""
+    amount, limit, unknown = budget.amount or 0, budget.max_cost or 0, budget.unknown or 0
     reason = (f"estimated {amount:,.2f} {currency} is over the budget of {limit:,.2f} {currency}".replace("  ", " ")
               if amount > limit else f"{unknown} prices could not be determined, so the cost is unknown")
     advice = [
@@ -67,14 +97,14 @@ def _budget_exceeded_message(result: Mapping[str, Any], budget: Mapping[str, Any
         "1. Renew them by hand in the ECS console, or",
         "2. raise `max_cost` deliberately for one run, or renew a subset with `instance_ids`.",
     ]
-    if budget.get("unknown_instances"):
-        advice.append(f"Without a price: {', '.join(map(str, budget['unknown_instances']))}")
+    if budget.without_price:
+        advice.append(f"Without a price: {', '.join(map(str, budget.without_price))}")
     summary = "NOTHING renewed, over budget" if amount > limit else "NOTHING renewed, cost unknown"
     return _stopped_message(result, f"Nothing was renewed: {reason}", advice, summary)
 
 
-def _cap_exceeded_message(result: Mapping[str, Any], cap: Mapping[str, Any]) -> md.Message:
-    candidates, limit = md.shown(cap.get("candidates"), "?"), md.shown(cap.get("max_instances"), "?")
+def _cap_exceeded_message(result: Mapping[str, Any], cap: CapExceeded) -> md.Message:
+    candidates, limit = md.shown(cap.candidates, "?"), md.shown(cap.max_instances, "?")
     # Why the cap exists and the three ways forward: whoever reads this has to act before the expiry.
     advice = [
         "",
@@ -117,12 +147,37 @@ def _candidate_line(item: Mapping[str, Any]) -> str:
             f"{md.shown(item.get('expired_time'))} · {terms_phrase(item.get('terms'))} · {cost}")
 
 
-def _length(result: Mapping[str, Any]) -> str:
+class _Limits(NamedTuple):
+    """The run's count cap, budget and period: what stopped it, and how long what it renewed was renewed for."""
+
+    cap: CapExceeded | None
+    budget: _Budget | None
+    period: Any
+    unit: Any
+
+    @classmethod
+    def of(cls, typed: JobResult) -> _Limits:
+        """From the typed result: ``plan.cap``/``plan.budget`` (an AccountsResult's are every account's)."""
+        from ..results.renew import RenewResult  # loaded already: only renew-batch runs get here
+
+        budget = _Budget.of(typed.budget) if typed.budget is not None else None
+        if isinstance(typed, RenewResult):  # the event's period (each line says its own tag-chosen terms)
+            return cls(typed.plan.cap, budget, typed.period, typed.period_unit)
+        return cls(typed.cap, budget, None, None)  # many accounts: no one period to state
+
+    @classmethod
+    def from_contract(cls, result: Mapping[str, Any]) -> _Limits:
+        cap, budget = result.get("cap_exceeded"), result.get("budget_exceeded")
+        period, unit = result.get("period"), result.get("period_unit")
+        if isinstance(period, Mapping):  # as renew-batch writes it: {"period": 1, "unit": "Month"}
+            period, unit = period.get("period"), period.get("unit")
+        return cls(CapExceeded(cap.get("candidates"), cap.get("max_instances")) if cap else None,
+                   _Budget.from_contract(budget) if budget else None, period, unit)
+
+
+def _length(limits: _Limits) -> str:
     """" for 1 month": the run's period (each line says an instance's own terms when its tags chose them)."""
-    period, unit = result.get("period"), result.get("period_unit")
-    if isinstance(period, Mapping):  # the contract's shape, as renew-batch writes it: {"period": 1, "unit": "Month"}
-        period, unit = period.get("period"), period.get("unit")
-    return f" for {period_phrase(period, unit)}" if period and unit else ""
+    return f" for {period_phrase(limits.period, limits.unit)}" if limits.period and limits.unit else ""
 
 
 def _replay_message(earlier: int, repeated: list[Mapping[str, Any]]) -> md.Message:
@@ -151,17 +206,19 @@ def _ledger_messages(result: Mapping[str, Any]) -> list[md.Message]:
     return md.split_into_messages(md.message_title(job, f"LEDGER: {len(alerts)} to check"), header, lines)
 
 
-def renew_messages(result: Mapping[str, Any]) -> list[md.Message]:
+def renew_messages(result: Mapping[str, Any], typed: JobResult | None = None) -> list[md.Message]:
+    """``result``: the contract's dict; ``typed``: the same result typed, when there is one (the limits and
+    the period are read from it)."""
     job = "renew-batch"
+    limits = _Limits.of(typed) if typed is not None else _Limits.from_contract(result)
     renewed = sorted(result.get("renewed") or [], key=md.by_fields("expired_time", "region", "instance_id"))
     skipped = list(result.get("skipped") or [])
     failed = list(result.get("failed") or [])
     repeated = [item for item in failed if item.get("reported_at")]  # the same refusal, reported before
     fresh = {**result, "failed": [item for item in failed if not item.get("reported_at")]}
-    cap = result.get("cap_exceeded")
+    cap, budget = limits.cap, limits.budget
     dry_run = bool(result.get("dry_run"))
     messages = []
-    budget = result.get("budget_exceeded")
     earlier = [item for item in skipped if item.get("ledger")]
     if earlier and not (renewed or fresh["failed"] or result.get("errors") or cap or budget or dry_run):
         return [_replay_message(len(earlier), repeated), *_ledger_messages(result)]
@@ -169,18 +226,18 @@ def renew_messages(result: Mapping[str, Any]) -> list[md.Message]:
         messages.append(_cap_exceeded_message(result, cap))
     if budget:
         messages.append(_budget_exceeded_message(result, budget))
-        cap = cap or budget  # the budget message already explains why nothing was renewed
     funds = result.get("funds_short")
+    stopped = bool(cap or budget)  # the budget message already explains why nothing was renewed
     if funds:
         from .silent_messages import funds_short_message
 
         messages.append(funds_short_message(result, funds))
-        cap = cap or funds
+        stopped = True
     # Skipped-only runs still get a message (people want to know why nothing was renewed), except when
     # the cap message already explains it.
-    if renewed or (skipped and not cap):
+    if renewed or (skipped and not stopped):
         count = md.plural(len(renewed), "instance")
-        length = _length(result)
+        length = _length(limits)
         if dry_run:
             headline = f"DRY RUN: would renew {count}{length}"
             summary = f"DRY RUN, would renew {len(renewed)}"
