@@ -12,11 +12,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..plan import BudgetExceeded, CapExceeded
 from . import markdown as md
 from .wording import period_phrase, reason_phrase, terms_phrase
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a scan's alerts import this module too: it needs no plan (cold start)
+    from ..plan import BudgetExceeded, CapExceeded
     from ..results import JobResult
 
 LEDGER_PHRASES = {  # the renewal ledger's skips, counted together (their reasons name times and orders)
@@ -167,6 +167,8 @@ class _Limits(NamedTuple):
 
     @classmethod
     def from_contract(cls, result: Mapping[str, Any]) -> _Limits:
+        from ..plan import CapExceeded
+
         cap, budget = result.get("cap_exceeded"), result.get("budget_exceeded")
         period, unit = result.get("period"), result.get("period_unit")
         if isinstance(period, Mapping):  # as renew-batch writes it: {"period": 1, "unit": "Month"}
