@@ -62,8 +62,9 @@ class BenchFleet:
 
         scan lists the expiring instances and, for its columns, reads their owners' auto-renew choice (100
         ids a call) and one renewal price per region, instance type and period (the fleet has one type);
-        renew lists them, prices them the same way (its budget cap) and renews each once — its re-check
-        of the owners' choices (100 ids a call) is the overhead the issue allows (≤ 5 %); audit lists
+        renew lists them, prices each planned instance on its own, reads the ledger's open intents and
+        renews each once between its two ledger tags — its re-check of the owners' choices (100 ids a call)
+        is the overhead the issue allows (≤ 5 %); audit lists
         every instance, reads every setting 100 ids a call and fixes the drift 100 ids a call.
         """
         n, expiring, drift = self.instances_per_region, self.expiring_per_region, self.drift_per_region
@@ -75,8 +76,13 @@ class BenchFleet:
             # + one QueryAccountBalance per run for the funds forecast (issue 13; not regional, added below).
             # Its look ahead for auto-renew deductions shares the window's list: ONE read of the union of
             # the two windows per region (issue 12), which holds exactly the expiring instances here.
-            "renew": {"DescribeInstances": pages(self.in_union_window_per_region), "DescribeRenewalPrice": priced,
-                      "RenewInstance": expiring},
+            # The renewal ledger (issue 13) adds what exactly-once at any delay needs: one exact
+            # DescribeRenewalPrice per planned instance (the budget is a ceiling on what is charged), one
+            # DescribeInstances by the ledger's tag key per region (open intents whose instance has left the
+            # window), and two TagResources per renewal (intent before, outcome after: each value differs,
+            # so they cannot share a call).
+            "renew": {"DescribeInstances": pages(self.in_union_window_per_region) + 1,
+                      "DescribeRenewalPrice": expiring, "RenewInstance": expiring, "TagResources": 2 * expiring},
             "audit": {
                 "DescribeInstances": pages(n),
                 "DescribeInstanceAutoRenewAttribute": math.ceil(n / 100),
