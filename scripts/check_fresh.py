@@ -4,9 +4,10 @@
 2. There, with this checkout's interpreter (``.venv``): ``pytest --collect-only`` of the whole suite, then
    the tests that read the repository's own files (deploy checks, unit tests). An audit hook records every
    file those processes open beside the clone or in this checkout (the venv excepted): a test that reads
-   ``../shared`` fails here even though it passes on the team's machines, where that folder exists.
-3. Every tracked text file is scanned for a path into the team's reference shelf (``../shared``,
-   ``/work/shared``, ``ROOT.parent``): docs and code name the project's own copies instead.
+   the team's shelf beside the repository fails here even though it passes on the team's machines,
+   where that folder exists.
+3. Every tracked text file is scanned for a path into the team's reference shelf (the parent folder's
+   ``shared``, ``/work/shared``, ``ROOT.parent``): docs and code name the project's own copies instead.
 
 Exit 0 when all three hold, else 1 with what was read or referred to. Only committed work is checked
 (the clone is of HEAD): commit first. Needs git, which CI has (it clones the repository itself).
