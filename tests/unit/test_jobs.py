@@ -47,10 +47,15 @@ def listing(*instances: dict) -> dict:
     return {"Instances": {"Instance": list(instances)}, "NextToken": ""}
 
 
-def ledger_writes(acs_stub, instance_id: str) -> None:
-    """The renewal ledger around one RenewInstance: the intent tag before, the outcome tag after."""
-    for key in ("ecs-renewal:intent", "ecs-renewal:renewed"):
-        acs_stub.add_response("TagResources", {"ResourceId.1": instance_id, "Tag.1.Key": key}, {})
+def early_intent(acs_stub, instance_id: str) -> None:
+    """A run that will renew writes each instance's intent while the prices are asked (before deciding)."""
+    acs_stub.add_response("TagResources", {"ResourceId.1": instance_id, "Tag.1.Key": "ecs-renewal:intent"}, {})
+
+
+def withdrawn(acs_stub, ids: list[str]) -> None:
+    """A limit stopped the plan: one UntagResources removes the early intents (up to 50 ids)."""
+    params = {f"ResourceId.{n}": i for n, i in enumerate(sorted(ids), 1)}
+    acs_stub.add_response("UntagResources", {**params, "TagKey.1": "ecs-renewal:intent"}, {})
 
 
 def open_ledger_entries(acs_stub, *instances: dict) -> None:
@@ -172,6 +177,8 @@ def test_each_instance_is_priced_on_its_own_and_the_budget_blocks_the_run(acs_st
         for instance_id in ids:
             acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": instance_id, "Period": "1",
                                                            "PriceUnit": "Month"}, PRICE)
+            early_intent(acs_stub, instance_id)
+    withdrawn(acs_stub, ids)  # the budget stopped the plan: the intents written while pricing go again
     result = run_job("renew-batch", b'{"dry_run": false, "max_cost": 1000}', CONTEXT, environ=ENV)
     assert result["renewed"] == []
     assert result["budget_exceeded"]["amount"] == 1083.0 and result["budget_exceeded"]["max_cost"] == 1000.0
@@ -184,6 +191,8 @@ def test_an_unknown_price_blocks_a_run_with_a_budget(acs_stub):
         for instance_id in ids:  # final: not retried
             acs_stub.add_server_error("DescribeRenewalPrice", "Forbidden.RAM", http_status=403,
                                       expected_params={"ResourceId": instance_id})
+            early_intent(acs_stub, instance_id)
+    withdrawn(acs_stub, ids)
     result = run_job("renew-batch", b'{"dry_run": false, "max_cost": 100000}', CONTEXT, environ=ENV)
     assert result["renewed"] == [] and result["budget_exceeded"]["unknown"] == 3
 
@@ -198,15 +207,18 @@ def test_tagged_terms_are_followed_and_bad_tags_are_skips(acs_stub):
     acs_stub.add_response("DescribeInstances", {}, listing(*tagged))
     acs_stub.add_response("DescribeInstanceAutoRenewAttribute", {}, attributes(*((i, "Normal") for i in ids)))
     open_ledger_entries(acs_stub)
-    with acs_stub.any_order():  # prices are asked, then renewals sent, several at once
+    with acs_stub.any_order():  # prices are asked and the intents written, then renewals sent, several at once
         acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[0], "Period": "3"}, PRICE)
         acs_stub.add_response("DescribeRenewalPrice", {"ResourceId": ids[1], "ExpectedRenewDay": "15"}, PRICE)
+        for instance_id in ids[:2]:
+            early_intent(acs_stub, instance_id)
     with acs_stub.any_order():
         acs_stub.add_response("RenewInstance", {"InstanceId": ids[0], "Period": "3", "PeriodUnit": "Month"},
                               {"OrderId": "1"})
         acs_stub.add_response("RenewInstance", {"InstanceId": ids[1], "ExpectedRenewDay": "15"}, {"OrderId": "2"})
         for instance_id in ids[:2]:
-            ledger_writes(acs_stub, instance_id)
+            acs_stub.add_response("TagResources", {"ResourceId.1": instance_id, "Tag.1.Key": "ecs-renewal:renewed"},
+                                  {})
     result = run_job("renew-batch", b'{"dry_run": false}', CONTEXT, environ={**ENV, "UNIFIED_EXPIRY_DAY": "15"})
     assert [(r["instance_id"], r["terms"]) for r in result["renewed"]] == [(ids[0], "3 Months"), (ids[1], "to day 15")]
     by_day = next(params for action, params, _ in acs_stub.calls

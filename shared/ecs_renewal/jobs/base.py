@@ -66,6 +66,24 @@ def bounded_map(work: Callable[[T], U], items: Iterable[T], workers: int) -> lis
         return [future.result() for future in futures]
 
 
+def region_wide_map(work: Callable[[T], U], items: Iterable[T], region_of: Callable[[T], str],
+                    width: Throughput) -> list[U]:
+    """``[work(item) for item in items]``: every region at once (``REGION_CONCURRENCY``), and inside each
+    region ``RENEW_CONCURRENCY`` items at once; results in input order.
+
+    Per region, not one pool over the list: the items come sorted by region, and a flat pool of
+    ``RENEW_CONCURRENCY`` would work one region's lanes after another's while the others' sit idle.
+    """
+    indexed = list(enumerate(items))
+    grouped = by_region(indexed, lambda pair: region_of(pair[1]))
+
+    def one_region(region: str) -> list[tuple[int, U]]:
+        return bounded_map(lambda pair: (pair[0], work(pair[1])), grouped[region], width.renew_concurrency)
+
+    done = [pair for region in bounded_map(one_region, list(grouped), width.region_concurrency) for pair in region]
+    return [value for _, value in sorted(done, key=lambda pair: pair[0])]
+
+
 def api_calls(ctx: JobContext) -> dict[str, int]:
     """The run's calls by action; logs how the run met the rate limit (time waiting, throttling answers)."""
     calls, by_action = ctx.gateway.usage()

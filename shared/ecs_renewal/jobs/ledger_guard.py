@@ -3,10 +3,15 @@
 - :meth:`LedgerGuard.check` — before anything is planned: what the ledger says about each candidate
   (read from the tags DescribeInstances returned: no call). ``renewed``/``pending``/``moved_otherwise``
   make a skip with the ledger's sentence; ``force: true`` renews anyway (logged, alerted).
+- :meth:`LedgerGuard.intend_early` / :meth:`withdraw` — while the prices are asked (the TagResources
+  lane is idle then), each instance's intent, before the run has decided (a failed write: that instance
+  is not renewed); removed again (one UntagResources per 50) when a limit stops the plan. Only on
+  instances that carry no intent tag at all, so that removing it restores exactly what was there (see
+  ``renewal_ledger.py``, "Early intents").
 - :meth:`LedgerGuard.before` / :meth:`after` / :meth:`refused` — around each RenewInstance: the intent
-  first (no room for it, or a failed write: the instance is NOT renewed without a record), the outcome
-  after (a failed write is logged and alerted; the next run still sees the intent and falls back to the
-  expiry having moved past it), the refusal's code when ECS said no.
+  first unless it was written early (no room for it, or a failed write: the instance is NOT renewed
+  without a record), the outcome after (a failed write is logged and alerted; the next run still sees
+  the intent and falls back to the expiry having moved past it), the refusal's code when ECS said no.
 - :meth:`LedgerGuard.reconcile` — the open entries (instances still carrying an intent) that this run
   did not touch: each expiry must have moved by exactly the terms, once. Confirmed entries drop their
   intent (one UntagResources per 50); an entry that did not move after ``SETTLE`` or moved twice is an
@@ -55,6 +60,9 @@ class LedgerUnavailable(Exception):
         self.code, self.message = code, message
 
 
+Early = Intent | LedgerUnavailable  # what intend_early wrote for an instance, or why it could not
+
+
 def terms_text(terms: RenewalTerms) -> str:
     return compact_terms(terms.period, terms.unit, terms.expected_renew_day)
 
@@ -69,6 +77,7 @@ class LedgerGuard:
     counts: dict[str, int] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)
+    leftover: list[dict[str, Any]] = field(default_factory=list)  # early intents a stopped plan left behind
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _count(self, name: str, amount: int = 1) -> None:
@@ -110,14 +119,60 @@ class LedgerGuard:
 
     # --- around each renewal -------------------------------------------------------------------------
 
-    def before(self, instance: Instance, terms: RenewalTerms) -> Intent:
-        """Record the intent; raises :class:`LedgerUnavailable` when it cannot be (then do not renew)."""
+    def intend_early(self, instance: Instance, terms: RenewalTerms) -> Intent | LedgerUnavailable | None:
+        """The intent, written before the decision (while prices are asked), or why it could not be (a
+        failed write: the instance is not renewed, as at renewal time). None: not written now — the instance
+        already carries an intent tag (its record stays as it is until the renewal) or has no room for the
+        ledger — and :meth:`before` writes (or refuses) it at renewal time as usual.
+
+        Safe before the decision: an intent never charges anything and never blocks a renewal (``in_flight``
+        and ``unconfirmed`` both say "renew with the same ClientToken").
+        """
+        if INTENT_TAG in instance.tags or not self.store.room(instance, LEDGER_TAGS):
+            return None
+        try:
+            return self._write_intent(instance, terms)
+        except LedgerUnavailable as unavailable:
+            return unavailable
+
+    def withdraw(self, region: str, instance_ids: list[str]) -> None:
+        """Remove the early intents of a plan a limit stopped (one UntagResources per 50 instances).
+
+        A failure is logged and kept in :meth:`summary` (``leftover_intents``): a leftover intent only makes
+        a later run renew with the same ClientToken, or alert it as ``unconfirmed`` — never a second charge.
+        """
+        if not instance_ids:
+            return
+        try:
+            self.store.remove(region, instance_ids, [INTENT_TAG])
+        except Exception as error:  # noqa: BLE001 - harmless leftovers, said in the result and the log
+            code = error.code if isinstance(error, ApiError) else type(error).__name__
+            self._count("withdraw_failed", len(instance_ids))
+            with self._lock:
+                self.leftover.append({"region": region, "instances": sorted(instance_ids), "code": code})
+            self.log.error("ledger_withdraw_failed", region=region, instances=len(instance_ids), code=code,
+                           why="the plan was stopped; these early intents stay (a later run renews with the "
+                               "same ClientToken or alerts them as unconfirmed: never a second charge)")
+            return
+        self._count("intents_withdrawn", len(instance_ids))
+
+    def before(self, instance: Instance, terms: RenewalTerms,
+               early: Intent | LedgerUnavailable | None = None) -> Intent:
+        """The intent (``early``: what :meth:`intend_early` wrote, or why it could not); raises
+        :class:`LedgerUnavailable` when it cannot be recorded (then do not renew)."""
+        if isinstance(early, LedgerUnavailable):
+            raise early
+        if early is not None:
+            return early
         if not self.store.room(instance, LEDGER_TAGS):
             self._count("no_room")
             raise LedgerUnavailable(NO_ROOM, (
                 f"the instance has {len(instance.tags)} tags: no room for the renewal ledger's "
                 f"{', '.join(LEDGER_TAGS)} (20 at most); not renewed without a record — remove a tag, or renew "
                 "it by hand"))
+        return self._write_intent(instance, terms)
+
+    def _write_intent(self, instance: Instance, terms: RenewalTerms) -> Intent:
         intent = intent_for(instance.instance_id, instance.expired_time, terms_text(terms), run=self.run_id,
                             now=timeutil.utc_now())
         try:
@@ -184,5 +239,8 @@ class LedgerGuard:
                                  error=type(error).__name__)
 
     def summary(self) -> dict[str, Any]:
-        return {**dict(sorted(self.counts.items())), "alerts": sorted(self.alerts, key=lambda a: (
+        summary = {**dict(sorted(self.counts.items())), "alerts": sorted(self.alerts, key=lambda a: (
             a["region"], a["instance_id"], a["status"])), "forced": sorted(self.forced)}
+        if self.leftover:
+            summary["leftover_intents"] = sorted(self.leftover, key=lambda row: row["region"])
+        return summary

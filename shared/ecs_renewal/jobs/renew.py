@@ -10,12 +10,14 @@ The pipeline (Cloud Custodian's shape):
    names the time, the order and the expiry move, unless the event says ``force: true``. A real run
    also reconciles the ledger's open entries that are not among its candidates (earlier runs' renewals);
 4. plan (pure): the count cap, then each instance's own price and the budget; a ``RenewalPlan`` with the
-   ClientTokens;
-5. action: ``Renew`` — the ledger's intent, one ``RenewInstance``, the ledger's outcome per planned
-   instance, or, in a dry run, the list (nothing written).
+   ClientTokens. While the prices are asked, a run that will really renew (not dry, not awaiting approval,
+   under the cap) writes each instance's ledger intent (the TagResources lane is idle then; an intent never
+   charges and never blocks a renewal, ``renewal_ledger.py``, "Early intents");
+5. action: ``Renew`` — one ``RenewInstance`` and the ledger's outcome per planned instance (the intent
+   first, if it was not written early), or, in a dry run, the list (nothing written).
 
-A plan stopped by a limit renews nothing at all and says so. Every list in the result is sorted by
-(region, instance id), so the result is the same whatever the interleaving.
+A plan stopped by a limit renews nothing at all, withdraws its early intents and says so. Every list in
+the result is sorted by (region, instance id), so the result is the same whatever the interleaving.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import replace
 from ..errors import ApiError
 from ..gateway.models import Instance
 from ..idempotency.persistence.tags import TagStore
-from ..idempotency.renewal_ledger import INTENT_TAG, LEDGER_TAGS, LedgerView
+from ..idempotency.renewal_ledger import INTENT_TAG, LEDGER_TAGS, Intent, LedgerView
 from ..plan import PlannedRenewal, Renewal, count_cap, plan_renewals
 from ..policy import OwnerChoice, apply, renewable, with_terms
 from ..records import Failure, Price, RegionError, Skip, SkipCode
@@ -34,9 +36,9 @@ from ..results import JobResult
 from ..results.renew import RenewResult
 from ..tag_rules import RenewalTerms
 from ..timeutil import utc_now
-from .base import JobContext, api_calls, bounded_map, by_region
+from .base import JobContext, api_calls, bounded_map, by_region, region_wide_map
 from .funds_check import check_funds, run_look_ahead
-from .ledger_guard import LedgerGuard, LedgerUnavailable
+from .ledger_guard import Early, LedgerGuard, LedgerUnavailable
 from .source import Ahead, Sourced, candidates, expiring_and_ahead
 
 UNREADABLE_CHOICES = "auto-renew settings unreadable, renewing without them: "
@@ -63,8 +65,10 @@ def run(ctx: JobContext) -> RenewResult:
         ctx.log.error("cap_exceeded", **cap.as_dict())
     awaiting = settings.approval == "required"  # issue 15: plan only; approve-renewal applies it
     # Each instance's own quote (disks, bandwidth, a paid image): what RenewInstance charges, so that the
-    # budget is a ceiling (issue 13) and what a person approves is what is paid (issue 15).
-    prices = {} if cap else exact_prices(ctx, selected)
+    # budget is a ceiling (issue 13) and what a person approves is what is paid (issue 15). A run that will
+    # renew writes the ledger's intents meanwhile (withdrawn below if a limit stops the plan).
+    early = None if settings.dry_run or awaiting else guard
+    prices, intents = ({}, {}) if cap else exact_prices(ctx, selected, early)
     plan = plan_renewals(selected, settings, prices)
     if plan.budget:
         ctx.log.error("budget_exceeded", **plan.budget.as_dict())
@@ -75,7 +79,9 @@ def run(ctx: JobContext) -> RenewResult:
         funds, funds_errors = check_funds(ctx, plan, left_to_platform, (*sourced.errors, *unreadable),
                                           ahead)
         plan = replace(plan, funds=funds)
-    outcomes = [] if plan.stopped or awaiting else Renew(ctx, guard, views).process(plan.items)
+    if plan.stopped:
+        withdraw(ctx, guard, intents, selected)
+    outcomes = [] if plan.stopped or awaiting else Renew(ctx, guard, views, intents).process(plan.items)
 
     def ordered(items: list) -> tuple:
         return tuple(sorted(items, key=_key))
@@ -102,15 +108,36 @@ def sourced_with_look_ahead(ctx: JobContext) -> tuple[Sourced, Ahead | None]:
     return expiring_and_ahead(ctx, window)
 
 
-def exact_prices(ctx: JobContext, selected: Sequence[tuple[Instance, RenewalTerms]]) -> dict[str, Price | None]:
+def exact_prices(ctx: JobContext, selected: Sequence[tuple[Instance, RenewalTerms]],
+                 early: LedgerGuard | None = None) -> tuple[dict[str, Price | None], dict[str, Early]]:
     """Each instance's own quote (disks, bandwidth, image included), one DescribeRenewalPrice each: what
     RenewInstance charges, so a budget is a ceiling; what a person approves to pay, and what applying compares
-    against (a plan is at most MAX_RENEWALS: the cap came first)."""
+    against (a plan is at most MAX_RENEWALS: the cap came first).
+
+    With ``early`` (a run that will renew), each instance's ledger intent right after its quote: the two
+    lanes (DescribeRenewalPrice, TagResources) fill at once, and the renewals then need only RenewInstance
+    and the outcome tag. Every region at once, ``RENEW_CONCURRENCY`` instances of each.
+    """
     from ..approval.apply import exact_price
 
-    quotes = bounded_map(lambda item: exact_price(ctx.gateway, item[0].region, item[0].instance_id, item[1]),
-                         list(selected), ctx.throughput.renew_concurrency)
-    return {instance.instance_id: quote for (instance, _), quote in zip(selected, quotes, strict=True)}
+    def quote(item: tuple[Instance, RenewalTerms]) -> tuple[Price | None, Early | None]:
+        instance, terms = item
+        price = exact_price(ctx.gateway, instance.region, instance.instance_id, terms)
+        return price, early.intend_early(instance, terms) if early is not None else None
+
+    done = region_wide_map(quote, list(selected), lambda item: item[0].region, ctx.throughput)
+    prices = {instance.instance_id: price for (instance, _), (price, _) in zip(selected, done, strict=True)}
+    intents = {instance.instance_id: intent for (instance, _), (_, intent) in zip(selected, done, strict=True)
+               if intent is not None}
+    return prices, intents
+
+
+def withdraw(ctx: JobContext, guard: LedgerGuard, intents: dict[str, Early], selected: Selected) -> None:
+    """A limit stopped the plan: remove the intents written while pricing (one UntagResources per 50 a region)."""
+    written = {instance_id for instance_id, early in intents.items() if isinstance(early, Intent)}
+    grouped = by_region([i for i, _ in selected if i.instance_id in written], lambda instance: instance.region)
+    bounded_map(lambda region: guard.withdraw(region, [i.instance_id for i in grouped[region]]), list(grouped),
+                ctx.throughput.region_concurrency)
 
 
 Selected = list[tuple[Instance, RenewalTerms]]
@@ -191,29 +218,25 @@ Outcome = Renewal | Failure
 class Renew:
     batch_size = 1  # RenewInstance renews one instance a call
 
-    def __init__(self, ctx: JobContext, guard: LedgerGuard, views: dict[str, LedgerView]) -> None:
+    def __init__(self, ctx: JobContext, guard: LedgerGuard, views: dict[str, LedgerView],
+                 intents: dict[str, Early] | None = None) -> None:
         self.ctx, self.guard, self.views = ctx, guard, views
+        self.intents = intents or {}  # written early, while the prices were asked
 
     def process(self, plan: Sequence[PlannedRenewal]) -> list[Outcome]:
         """Every planned renewal's outcome. Never raises."""
-        grouped = by_region(plan, lambda item: item.instance.region)
-        width = self.ctx.throughput
-
-        def renew_region(region: str) -> list[Outcome]:
-            return bounded_map(self.renew_one, grouped[region], width.renew_concurrency)
-
-        return [outcome for region in bounded_map(renew_region, list(grouped), width.region_concurrency)
-                for outcome in region]
+        return region_wide_map(self.renew_one, plan, lambda item: item.instance.region, self.ctx.throughput)
 
     def renew_one(self, item: PlannedRenewal) -> Outcome:
-        """The ledger's intent, RenewInstance, the ledger's outcome: no renewal without a record."""
+        """The ledger's intent (unless written early), RenewInstance, the ledger's outcome: no renewal
+        without a record."""
         ctx, instance, terms = self.ctx, item.instance, item.terms
         where = {"instance_id": instance.instance_id, "region": instance.region}
         if ctx.settings.dry_run:
             ctx.log.info("would_renew", **where)
             return Renewal(item, None)
         try:
-            intent = self.guard.before(instance, terms)
+            intent = self.guard.before(instance, terms, self.intents.get(instance.instance_id))
         except LedgerUnavailable as unavailable:
             return self._failed(Failure(instance.instance_id, instance.region, unavailable.code, unavailable.message))
         try:
