@@ -50,6 +50,22 @@ def test_never_more_than_the_limit_in_any_second_and_close_to_it_over_time():
     assert (share - 0.02) * 100 <= rate <= share * 100 + 0.5
 
 
+def test_a_quota_the_operator_stated_is_paced_closer_to_it():
+    """ECS_MAX_QPS states the quota (a StatedRate): STATED_SHARE of it; a documented default: PACING_SHARE."""
+    from ecs_renewal.config.build import Throughput
+
+    throughput = Throughput(max_qps_by_action=(("RenewInstance", 20.0),))
+    clock = FakeClock()
+    rl = RateLimiter(throughput.qps_for, clock=clock, sleep=clock.sleep)
+    stated = [rl.acquire("RenewInstance", "cn-hangzhou") for _ in range(400)]
+    default = [rl.acquire("TagResources", "cn-hangzhou") for _ in range(400)]  # not stated: 20/s documented
+    assert ratelimit.PACING_SHARE < ratelimit.STATED_SHARE < 1
+    for sent, share in ((stated, ratelimit.STATED_SHARE), (default, ratelimit.PACING_SHARE)):
+        assert most_in_any_second(sent) <= share * 20
+        rate = (len(sent) - 1) / (sent[-1] - sent[0])
+        assert (share - 0.02) * 20 <= rate <= share * 20 + 0.5
+
+
 def test_a_burst_after_a_pause_then_pacing_without_echoes():
     rl, _ = limiter(100)
     first = [rl.acquire("DescribeInstances") for _ in range(20)]

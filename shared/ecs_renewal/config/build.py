@@ -17,7 +17,7 @@ from .event import parse_event
 from .parse import TagMatcher
 from .resolve import environment_value, reject_unknown_keys, resolve
 from .table import BY_NAME, ENVIRONMENT_SETTINGS, EVENT_SETTINGS, JOB_KEYS, JOBS, RENEW
-from .values import documented_qps
+from .values import StatedRate, documented_qps
 from .window import Window, check_renew_period, check_window_fits_period, window_of
 
 DEFAULT_REGION_CONCURRENCY = BY_NAME["region_concurrency"].default  # most fleets' regions in one wave
@@ -122,13 +122,14 @@ class Throughput:
     max_qps_by_action: tuple[tuple[str, float], ...] = ()  # "Action" or "region:Action" -> calls per second
 
     def qps_for(self, action: str, region: str | None = None) -> float:
-        """One (region, action) lane's calls per second: region:Action, Action, every action, documented."""
+        """One (region, action) lane's calls per second: region:Action, Action, every action (each a
+        ``StatedRate``: the operator's quota), else the documented default."""
         named = dict(self.max_qps_by_action)
         if region and f"{region}:{action}" in named:
-            return named[f"{region}:{action}"]
+            return StatedRate(named[f"{region}:{action}"])
         if action in named:
-            return named[action]
-        return self.max_qps if self.max_qps is not None else documented_qps(action)
+            return StatedRate(named[action])
+        return StatedRate(self.max_qps) if self.max_qps is not None else documented_qps(action)
 
 
 def throughput_settings(environ: Mapping[str, str]) -> Throughput:

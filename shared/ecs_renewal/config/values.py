@@ -53,6 +53,13 @@ _ACTION_PATTERN = r"^[A-Z][A-Za-z]{2,63}$"  # compiled only when ECS_MAX_QPS nam
 _RATE_RE = re.compile(r"^\s*([0-9.eE+-]+)\s*(?:/\s*(1|60)\s*s?)?\s*$")
 
 
+class StatedRate(float):
+    """Calls per second that ``ECS_MAX_QPS`` states (the operator's quota), not a documented default: the
+    rate limiter paces closer to it (``gateway/lanes.py``, ``STATED_SHARE``)."""
+
+    stated = True
+
+
 def documented_qps(action: str) -> float:
     """Calls per second of an action's documented (unverified) quota; ``DEFAULT_MAX_QPS`` when unlisted."""
     quota = DOCUMENTED_QUOTAS.get(action)

@@ -30,24 +30,19 @@ instead of waiting. Clock, wall clock and sleep are injectable for tests.
 from __future__ import annotations
 
 import inspect
-import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
-PACING_SHARE = 0.8  # the rest absorbs stalls between our send and the cloud's count: up to 0.25 s
-BURST_SHARE = 0.2  # calls that may go at once after a pause (a fifth of a second's worth)
-WINDOW_SECONDS = 1.0
-DECREASE = 0.8
-RECOVERY_PER_SECOND = 0.05  # of the ceiling: from a cut to 80 % back to 100 % in 4 s
-FLOOR_SHARE = 0.05  # AIMD never goes below this share of the configured limit
-PROBE_INTERVAL = 1.0  # "probe at 1 QPS" after a block (ECS API throttling doc)
-BLOCK_MARGIN = 0.25  # seconds past the wall-clock minute before the first probe
-PROBE_TIMEOUT = 30.0  # a probe whose answer never came back no longer holds the lane
-POLL = 0.25  # a thread waiting for a probe's answer looks again this often
-_EPSILON = 1e-6  # a full second apart, whatever the float arithmetic of the clock says
-ADMITTED_MEMORY = 60.0  # seconds of admitted send times kept per lane (to estimate the quota on a refusal)
+from .lanes import (
+    FLOOR_SHARE,
+    PACING_SHARE,
+    PROBE_INTERVAL,
+    STATED_SHARE,
+    Lane,
+)
+
+__all__ = ["FLOOR_SHARE", "PACING_SHARE", "PROBE_INTERVAL", "STATED_SHARE", "LaneBlocked", "RateLimiter"]
 
 
 class LaneBlocked(Exception):
@@ -57,45 +52,6 @@ class LaneBlocked(Exception):
         super().__init__(f"{action} in {region or '-'} is throttled until after the run's deadline")
         self.action, self.region, self.until = action, region, until
         self.code = code  # the throttling code that blocked the lane (None: none seen)
-
-
-class _Lane:
-    """One (region, action)'s pacing state (guarded by the limiter's lock)."""
-
-    __slots__ = ("admitted", "blocked_until", "blocks", "calls", "ceiling", "configured", "cut_at", "dispatched",
-                 "last_code", "limit", "next_probe", "probe_sent", "probing", "recovered_at", "sent", "throttled",
-                 "tokens", "updated", "waited")
-
-    def __init__(self, configured: float, now: float) -> None:
-        self.configured = self.limit = self.ceiling = configured
-        self.tokens = max(1.0, configured * BURST_SHARE)  # a lane starts with its burst
-        self.updated = now  # when ``tokens`` was true; may lie in the future (the last reservation)
-        self.recovered_at = now
-        self.cut_at = float("-inf")
-        self.sent: deque[float] = deque()  # send times of the last ``window_cap`` calls
-        self.dispatched: deque[float] = deque()  # when the last ``window_cap`` calls really left
-        self.admitted: deque[float] = deque()  # send times of calls the server admitted (last minute)
-        self.blocked_until = float("-inf")
-        self.probing = False
-        self.probe_sent: float | None = None  # the probe in flight (its send time)
-        self.next_probe = float("-inf")
-        self.waited = 0.0
-        self.calls = 0
-        self.throttled = 0
-        self.blocks = 0
-        self.last_code: str | None = None
-
-    @property
-    def rate(self) -> float:
-        return self.limit * PACING_SHARE
-
-    @property
-    def burst(self) -> float:
-        return max(1.0, self.limit * BURST_SHARE)
-
-    @property
-    def window_cap(self) -> int:
-        return max(1, int(self.limit * PACING_SHARE))
 
 
 class RateLimiter:
@@ -113,8 +69,10 @@ class RateLimiter:
     ) -> None:
         """``limit_for(action, region)`` (or ``limit_for(action)``) gives calls per second for a lane.
 
-        ``minute`` and ``probe_interval`` are the cloud's (60 s, 1 QPS); tests of fault storms shrink them as
-        they shrink the retry policy's pauses.
+        A limit whose ``stated`` attribute is true (``config.values.StatedRate``: ``ECS_MAX_QPS`` states the
+        quota) is paced at ``STATED_SHARE`` of it, any other (a documented, unverified default) at
+        ``PACING_SHARE``. ``minute`` and ``probe_interval`` are the cloud's (60 s, 1 QPS); tests of fault
+        storms shrink them as they shrink the retry policy's pauses.
         """
         self._minute = minute
         self._probe_interval = probe_interval
@@ -127,7 +85,7 @@ class RateLimiter:
         self._sleep = sleep
         # The wall clock tells where the cloud's minute ends; with an injected clock, that clock is the wall.
         self._wall = wall or (time.time if clock is time.monotonic else clock)
-        self._lanes: dict[tuple[str, str], _Lane] = {}
+        self._lanes: dict[tuple[str, str], Lane] = {}
         self._lock = threading.Lock()
 
     # ---- the call path -------------------------------------------------------------------------------
@@ -138,11 +96,11 @@ class RateLimiter:
             with self._lock:
                 now = self._clock()
                 lane = self._lane(action, region, now)
-                wait = self._probe_wait(lane, now, self._probe_interval)
+                wait = lane.probe_wait(now, self._probe_interval)
                 if wait is None:
-                    send_at = self._reserve(lane, now)
+                    send_at = lane.reserve(now)
                     if deadline is not None and send_at > deadline:
-                        self._unreserve(lane, send_at)
+                        lane.unreserve(send_at)
                         raise LaneBlocked(action, region or "", send_at, lane.last_code)
                     lane.waited += send_at - now
                 else:
@@ -159,58 +117,25 @@ class RateLimiter:
             with self._lock:
                 if lane.probing and lane.cut_at > now:
                     continue  # blocked while this call waited for its slot: it would only be refused
-                late = self._dispatch_wait(lane)
+                late = lane.dispatch_wait(self._clock())
                 if late <= 0:
-                    return self._dispatch(lane)
+                    return lane.dispatch(self._clock())
             self._sleep(late)
             with self._lock:
-                return self._dispatch(lane)
+                return lane.dispatch(self._clock())
 
     def admitted(self, action: str, sent_at: float, region: str | None = None) -> None:
         """The server answered a call sent at ``sent_at`` without throttling it."""
         with self._lock:
             now = self._clock()
-            lane = self._lane(action, region, now)
-            if lane.probing and lane.probe_sent is not None and sent_at >= lane.probe_sent:
-                lane.probing, lane.probe_sent = False, None  # the block is over: resume under the ceiling
-                lane.limit = lane.ceiling
-                lane.tokens = 0.0
-                lane.updated = max(lane.updated, now)
-                lane.recovered_at = now
-            lane.admitted.append(sent_at)
-            while lane.admitted and lane.admitted[0] < now - ADMITTED_MEMORY:
-                lane.admitted.popleft()
+            self._lane(action, region, now).resume(sent_at, now)
 
     def throttled(self, action: str, sent_at: float, region: str | None = None, code: str | None = None) -> None:
         """The server refused a call sent at ``sent_at`` for flow control: block the lane to the minute."""
         with self._lock:
             now = self._clock()
-            lane = self._lane(action, region, now)
-            lane.throttled += 1
-            lane.last_code = code or lane.last_code
-            if lane.probing:
-                if lane.probe_sent is not None and sent_at >= lane.probe_sent:
-                    lane.probe_sent = None  # still blocked at the cloud: probe again a second later
-                    lane.next_probe = max(lane.next_probe, now + self._probe_interval)
-                return
-            if sent_at <= lane.cut_at:
-                return  # sent before the last block: that block already answers this burst
-            self._recover(lane, now)
-            # What the server let through in the second before this refusal: a 1 s quota's estimate.
-            admitted_last_second = sum(1 for t in lane.admitted if sent_at - WINDOW_SECONDS < t <= sent_at)
-            below = lane.limit * DECREASE
-            if admitted_last_second >= 1:
-                below = min(below, admitted_last_second * DECREASE ** 0.5)
-            lane.ceiling = max(lane.configured * FLOOR_SHARE, min(lane.ceiling, below))
-            lane.limit = min(lane.limit, lane.ceiling)
-            lane.cut_at = now
-            lane.blocks += 1
-            wall = self._wall()
-            minute = self._minute
-            lane.blocked_until = now + (math.floor(wall / minute) * minute + minute - wall) + BLOCK_MARGIN * minute / 60
-            lane.probing, lane.probe_sent = True, None
-            lane.next_probe = lane.blocked_until
-            lane.tokens = min(lane.tokens, 0.0)  # no burst right after a refusal
+            self._lane(action, region, now).block(sent_at, now, self._wall(), self._minute, self._probe_interval,
+                                                  code)
 
     # ---- reading -------------------------------------------------------------------------------------
 
@@ -219,7 +144,7 @@ class RateLimiter:
         with self._lock:
             now = self._clock()
             lane = self._lane(action, region, now)
-            self._recover(lane, now)
+            lane.recover(now)
             return lane.limit
 
     def usage(self) -> dict[str, dict[str, float]]:
@@ -239,16 +164,12 @@ class RateLimiter:
     def usage_by_lane(self) -> dict[str, dict[str, float]]:
         """Per ``region/action`` lane: the same figures as :meth:`usage`."""
         with self._lock:
-            return {
-                f"{region or '-'}/{action}": {"calls": lane.calls, "waited_s": round(lane.waited, 3),
-                                               "throttled": lane.throttled, "blocks": lane.blocks,
-                                               "limit": round(lane.limit, 2)}
-                for (region, action), lane in sorted(self._lanes.items())
-            }
+            return {f"{region or '-'}/{action}": lane.figures()
+                    for (region, action), lane in sorted(self._lanes.items())}
 
     # ---- internals (under the lock) ------------------------------------------------------------------
 
-    def _lane(self, action: str, region: str | None, now: float) -> _Lane:
+    def _lane(self, action: str, region: str | None, now: float) -> Lane:
         key = (region or "", action)
         lane = self._lanes.get(key)
         if lane is None:
@@ -256,79 +177,6 @@ class RateLimiter:
             configured = float(limit)
             if configured <= 0:
                 raise ValueError(f"the rate limit for {action} must be positive, got {configured}")
-            lane = self._lanes[key] = _Lane(configured, now)
+            share = STATED_SHARE if getattr(limit, "stated", False) else PACING_SHARE
+            lane = self._lanes[key] = Lane(configured, now, share)
         return lane
-
-    @staticmethod
-    def _probe_wait(lane: _Lane, now: float, interval: float) -> float | None:
-        """None: send (reserving normally, or as the probe); else seconds to wait before looking again."""
-        if not lane.probing:
-            return None
-        if now < lane.blocked_until:
-            return lane.blocked_until - now
-        if lane.probe_sent is not None and now - lane.probe_sent < PROBE_TIMEOUT:
-            return min(POLL, interval)  # one probe in flight at a time: wait for its answer
-        if now < lane.next_probe:
-            return lane.next_probe - now
-        lane.probe_sent = now
-        lane.next_probe = now + interval
-        return None
-
-    def _dispatch(self, lane: _Lane) -> float:
-        """The call leaves now: counted, and its real send time returned (and kept for the window)."""
-        now = self._clock()
-        lane.dispatched.append(now)
-        lane.calls += 1
-        return now
-
-    def _dispatch_wait(self, lane: _Lane) -> float:
-        """Seconds until one more call may leave without ``window_cap`` calls leaving within one second."""
-        if lane.probing:
-            return 0.0  # the probe goes alone, at its own pace
-        cap = lane.window_cap
-        while len(lane.dispatched) > cap:
-            lane.dispatched.popleft()
-        if len(lane.dispatched) < cap:
-            return 0.0
-        wait = lane.dispatched[0] + WINDOW_SECONDS + _EPSILON - self._clock()
-        if wait <= 0:
-            lane.dispatched.popleft()
-        return wait
-
-    def _reserve(self, lane: _Lane, now: float) -> float:
-        self._recover(lane, now)
-        if lane.probing:  # this call is the probe: it goes now, alone
-            lane.sent.append(now)
-            lane.updated = max(lane.updated, now)
-            return now
-        start = max(now, lane.updated)
-        tokens = min(lane.burst, lane.tokens + (start - lane.updated) * lane.rate)
-        paced_at = start if tokens >= 1 else start + (1 - tokens) / lane.rate
-        send_at = paced_at
-        while len(lane.sent) > lane.window_cap:  # the cap may have shrunk since these were sent
-            lane.sent.popleft()
-        if len(lane.sent) == lane.window_cap:
-            send_at = max(send_at, lane.sent[0] + WINDOW_SECONDS + _EPSILON)
-            lane.sent.popleft()
-        lane.tokens = min(lane.burst, lane.tokens + (send_at - lane.updated) * lane.rate) - 1
-        if send_at > paced_at:
-            # Held back by the window: no burst saved up meanwhile, or it would echo every second.
-            lane.tokens = min(lane.tokens, 0.0)
-        lane.updated = send_at
-        lane.sent.append(send_at)
-        return send_at
-
-    @staticmethod
-    def _unreserve(lane: _Lane, send_at: float) -> None:
-        """Give back a slot that will not be used (it lies after the deadline)."""
-        if lane.sent and lane.sent[-1] == send_at:
-            lane.sent.pop()
-
-    @staticmethod
-    def _recover(lane: _Lane, now: float) -> None:
-        """Additive increase: the limit climbs back towards the ceiling as time passes unthrottled."""
-        if now > lane.recovered_at:
-            if lane.limit < lane.ceiling and not lane.probing:
-                step = lane.ceiling * RECOVERY_PER_SECOND * (now - lane.recovered_at)
-                lane.limit = min(lane.ceiling, lane.limit + step)
-            lane.recovered_at = now

@@ -1,6 +1,7 @@
 """The renewal ledger: what ecs-renewal did to an instance, kept in the cloud next to it.
 
-Two records per instance, each one short text (a tag value, see ``persistence/tags.py``):
+Two records per instance, each one short text (a tag value, see ``persistence/tags.py``; their encoding
+is ``ledger_records.py``):
 
 - **intent** (``ecs-renewal:intent``), written *before* RenewInstance: when, which run, the expiry the
   decision was based on, the terms and the ClientToken's fingerprint;
@@ -38,161 +39,56 @@ happen (intent only) or needs a person (an order that did not apply).
 
 The records are bound to their instance by the ClientToken's fingerprint (the token hashes the instance
 id): tags copied onto another instance (a launch template, an image) are recognised and ignored.
+
+Early intents (issue 12: renew's throughput). renew-batch writes each instance's intent while it asks the
+prices — *before* it has decided (budget, funds forecast) — because the TagResources lane is idle then;
+the renewals that follow need only RenewInstance and the outcome tag, on two lanes at once. That is safe
+because of what an intent means in the table above: it never blocks a renewal (``in_flight`` and
+``unconfirmed`` with no order both say "renew with the same ClientToken") and never charges anything.
+
+- Written only when the run will really renew: not a dry run, not ``approval: required``, the cap not
+  exceeded; and only on an instance that carries no intent tag at all (an earlier run's intent — its
+  RenewInstance may have reached ECS — stays as it is until this run's renewal rewrites it).
+- A limit that then stops the plan (the budget, the funds forecast) removes the intents it wrote with
+  UntagResources (one call per 50 ids of a region): the instances are exactly as before the run. If that
+  fails, ``ledger.leftover_intents`` in the result and a ``ledger_withdraw_failed`` log line say so.
+- What a leftover intent (a failed withdrawal, or a run killed between its intents and its decision)
+  can cause: the next run renews with the same ClientToken (the one it would use anyway) and, when it
+  comes more than ``SETTLE`` later, says ``unconfirmed`` (an alert). Never a second charge: no
+  RenewInstance was sent with that token before the decision.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ..timeutil import format_minute
-from .keys import TOKEN_PREFIX, renewal_client_token
+from .keys import renewal_client_token
+from .ledger_records import (
+    INTENT_TAG,
+    LEDGER_TAGS,
+    OUTCOME_TAG,
+    SECOND_FORMAT,
+    Intent,
+    Outcome,
+    compact_terms,
+    expected_expiry,
+    fingerprint,
+    intent_for,
+    outcome_for,
+    terms_of,
+)
 
-INTENT_TAG = "ecs-renewal:intent"
-OUTCOME_TAG = "ecs-renewal:renewed"
-LEDGER_TAGS = (INTENT_TAG, OUTCOME_TAG)
+__all__ = [
+    "HOLD", "INTENT_TAG", "LEDGER_TAGS", "OUTCOME_TAG", "SETTLE", "Intent", "LedgerStatus", "LedgerView", "Outcome",
+    "compact_terms", "expected_expiry", "intent_for", "outcome_for", "read_ledger", "records_of",
+]
+
 HOLD = timedelta(hours=24)
 SETTLE = timedelta(minutes=10)
-FINGERPRINT_CHARS = 12
-MAX_RUN_CHARS = 36
-MAX_CODE_CHARS = 40
-SECOND_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-MINUTE_FORMAT = "%Y-%m-%dT%H:%MZ"
-# Tag values: letters, digits, spaces and _ . : / = + - @ (what every Alibaba Cloud tagging console accepts).
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/=+\-@]")
-_TERMS = re.compile(r"^(?:(\d{1,2})([MW])|D(\d{1,2}))$")
-
-
-# ------------------------------------------------------------------------------------- the records
-
-
-def compact_terms(period: int | None, unit: str | None, expected_renew_day: int | None) -> str:
-    """``1M``, ``2W`` or ``D15`` (to the unified expiry day 15)."""
-    if expected_renew_day is not None:
-        return f"D{expected_renew_day}"
-    return f"{period}{'W' if unit == 'Week' else 'M'}"
-
-
-def terms_of(text: str) -> tuple[int | None, str | None, int | None] | None:
-    """(period, unit, expected_renew_day) from :func:`compact_terms`' text, or None."""
-    match = _TERMS.match(text)
-    if not match:
-        return None
-    if match.group(3):
-        return None, None, int(match.group(3))
-    return int(match.group(1)), "Week" if match.group(2) == "W" else "Month", None
-
-
-def fingerprint(token: str) -> str:
-    return token.removeprefix(TOKEN_PREFIX)[:FINGERPRINT_CHARS]
-
-
-def _fields(text: str) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in text.split() if "=" in part)
-
-
-def _time(text: str | None, pattern: str) -> datetime | None:
-    try:
-        return datetime.strptime(text or "", pattern).replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class Intent:
-    """Written before RenewInstance: this run is about to renew this expiry on these terms."""
-
-    at: datetime
-    run: str
-    old: datetime
-    terms: str
-    token: str  # the ClientToken's fingerprint
-
-    def encode(self) -> str:
-        run = _UNSAFE.sub("-", self.run or "-")[:MAX_RUN_CHARS]
-        return (f"at={self.at.strftime(SECOND_FORMAT)} old={format_minute(self.old)} terms={self.terms} "
-                f"tok={self.token} run={run}")
-
-    @classmethod
-    def decode(cls, text: str) -> Intent | None:
-        values = _fields(text)
-        at, old = _time(values.get("at"), SECOND_FORMAT), _time(values.get("old"), MINUTE_FORMAT)
-        if at is None or old is None or terms_of(values.get("terms", "")) is None or not values.get("tok"):
-            return None
-        return cls(at, values.get("run", ""), old, values["terms"], values["tok"])
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Written after RenewInstance answered: the order and the expiry move it should make, or the refusal."""
-
-    at: datetime
-    order_id: str
-    old: datetime
-    new: datetime | None  # None: to the unified expiry day (the platform's date), or refused
-    terms: str
-    token: str
-    failed: str = ""  # the error code when ECS refused the renewal (nothing was renewed)
-
-    def encode(self) -> str:
-        head = f"at={self.at.strftime(SECOND_FORMAT)} "
-        if self.failed:
-            head += f"failed={_UNSAFE.sub('-', self.failed)[:MAX_CODE_CHARS]} old={format_minute(self.old)}"
-        else:
-            new = format_minute(self.new) if self.new else "?"
-            order = _UNSAFE.sub("-", self.order_id or "-")[:32]
-            head += f"order={order} old={format_minute(self.old)} new={new}"
-        return f"{head} terms={self.terms} tok={self.token}"
-
-    @classmethod
-    def decode(cls, text: str) -> Outcome | None:
-        values = _fields(text)
-        at, old = _time(values.get("at"), SECOND_FORMAT), _time(values.get("old"), MINUTE_FORMAT)
-        if at is None or old is None or terms_of(values.get("terms", "")) is None or not values.get("tok"):
-            return None
-        return cls(at, values.get("order", ""), old, _time(values.get("new"), MINUTE_FORMAT), values["terms"],
-                   values["tok"], values.get("failed", ""))
-
-
-def intent_for(instance_id: str, old: datetime, terms: str, *, run: str | None, now: datetime) -> Intent:
-    """The intent to renew ``old`` on ``terms`` (:func:`compact_terms`), bound to the instance by its token."""
-    parsed = terms_of(terms)
-    if parsed is None:
-        raise ValueError(f"not renewal terms: {terms!r}")
-    token = renewal_client_token(instance_id, old, *parsed)
-    return Intent(now.replace(microsecond=0), run or "", old, terms, fingerprint(token))
-
-
-def outcome_for(intent: Intent, order_id: str, *, now: datetime) -> Outcome:
-    return Outcome(now.replace(microsecond=0), order_id, intent.old, expected_expiry(intent.old, intent.terms),
-                   intent.terms, intent.token)
-
-
-# -------------------------------------------------------------------------------------- arithmetic
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    """Calendar months, the day clamped to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
-    import calendar
-
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
-
-
-def expected_expiry(old: datetime, terms: str) -> datetime | None:
-    """Where one renewal on these terms moves ``old`` to (None for the unified day: the platform's date)."""
-    parsed = terms_of(terms)
-    if parsed is None or parsed[2] is not None:
-        return None
-    period, unit, _ = parsed
-    return old + timedelta(weeks=period or 0) if unit == "Week" else _add_months(old, period or 0)
-
-
-# ----------------------------------------------------------------------------------------- reading
 
 
 class LedgerStatus(StrEnum):
