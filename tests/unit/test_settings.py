@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -204,7 +203,7 @@ def test_a_changed_declaration_would_fail_the_readme_check(monkeypatch):
     from ecs_renewal.config import markdown, table
 
     before = markdown.render()
-    changed = (dataclasses.replace(table.EVENT_SETTINGS[0], default_text="cn-hangzhou"), *table.EVENT_SETTINGS[1:])
+    changed = (table.EVENT_SETTINGS[0]._replace(default_text="cn-hangzhou"), *table.EVENT_SETTINGS[1:])
     monkeypatch.setattr(markdown, "EVENT_SETTINGS", changed)
     assert markdown.render() != before
 

@@ -9,8 +9,7 @@ variable's string is parsed, the default, which jobs read it, its CLI flag and w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..tiers import DEFAULT_TIERS, tiers_from_text
 from . import parse as p
@@ -23,8 +22,7 @@ ALL = frozenset(JOBS)
 RENEW_AND_AUDIT = frozenset((RENEW, AUDIT))
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):  # immutable; cheaper to define at a cold start than a dataclass
     """The command-line flag for an event key: ``--days N``; ``switch`` is --x/--no-x, ``append`` repeats."""
 
     name: str
@@ -35,8 +33,9 @@ class Flag:
     choices: tuple[Any, ...] | None = None
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):  # one row of the table: immutable, and cheap to define at every cold start
+    """One setting, declared once (see the module's docstring)."""
+
     name: str
     kind: str  # the type, as the README shows it
     help: str
