@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from .idempotency.keys import async_task_id  # re-exported: the task id lives with the other keys
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # annotations only: a run for the function's own account never loads the accounts module
     from .accounts import Account
@@ -29,8 +26,9 @@ DEFAULT_SHARD_SIZE = 20  # account-regions per invocation: ~20 regions fit a 15-
 SHARD_KEYS = {"index", "of", "coordinator"}
 
 
-@dataclass(frozen=True)
-class Shard:
+class Shard(NamedTuple):  # immutable; cheaper to define at a cold start than a dataclass
+    """One async invocation's share of the run: one account, some of its regions."""
+
     index: int
     of: int
     account_id: str | None  # None: the function's own account
@@ -71,6 +69,8 @@ def dispatch(
     function: str, overrides: dict[str, Any], shards: Sequence[Shard], coordinator: str, invoke: Invoker
 ) -> list[dict[str, Any]]:
     """Invoke the function once per shard; a failed dispatch is reported, the others still go out."""
+    from .idempotency.keys import async_task_id
+
     dispatched = []
     for shard in shards:
         payload = shard_event(overrides, shard, coordinator)
@@ -87,3 +87,13 @@ def dispatch(
                          message=str(getattr(error, "message", error))[:300])
         dispatched.append(entry)
     return dispatched
+
+
+def __getattr__(name: str) -> Any:
+    """``async_task_id`` is re-exported (the task id lives with the other keys), loaded on first use: a run
+    that does not fan out never needs it."""
+    if name == "async_task_id":
+        from .idempotency.keys import async_task_id
+
+        return async_task_id
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

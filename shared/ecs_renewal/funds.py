@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .gateway.bss import Balance
-from .records import Price
+if TYPE_CHECKING:
+    from .gateway.bss import Balance
+    from .records import Price
 
 
 @dataclass(frozen=True)

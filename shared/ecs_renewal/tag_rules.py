@@ -28,8 +28,9 @@ __all__ = ["DEFAULT_TAG_NAMES", "Owner", "RenewalTerms", "TagNames", "owner_of",
 
 # A mainland mobile number: 11 digits from 1, optionally after the country code. Any other value of
 # digits is a DingTalk userId (they are often numeric): sent as a mobile, it would @-mention nobody.
-_MOBILE_RE = re.compile(r"^(?:\+?86)?1\d{10}$")
-_USER_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+# Compiled (and cached by ``re``) when the first owner tag is read: most instances carry none.
+_MOBILE_PATTERN = r"^(?:\+?86)?1\d{10}$"
+_USER_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
 
 
 class RenewalTerms(NamedTuple):
@@ -127,8 +128,10 @@ def _period_terms(period_text: str, chosen_unit: str, names: TagNames, period: i
 def owner_of(tags: Mapping[str, str], names: TagNames) -> Owner | None:
     """The owner to @-mention; an unusable value is ignored (alerts still go to the group)."""
     value = tags.get(names.owner, "").strip()
-    if _MOBILE_RE.match(value):
+    if not value:
+        return None
+    if re.match(_MOBILE_PATTERN, value):
         return Owner(mobile=value.lstrip("+"))
-    if _USER_ID_RE.match(value):
+    if re.match(_USER_ID_PATTERN, value):
         return Owner(user_id=value)
     return None

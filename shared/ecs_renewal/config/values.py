@@ -50,7 +50,7 @@ DOCUMENTED_QUOTAS: dict[str, tuple[int, int]] = {  # action -> (calls, seconds);
 }
 DEFAULT_MAX_QPS = 20.0  # any action not in the table (tag APIs, BSS): conservative
 _ACTION_PATTERN = r"^[A-Z][A-Za-z]{2,63}$"  # compiled only when ECS_MAX_QPS names an action
-_RATE_RE = re.compile(r"^\s*([0-9.eE+-]+)\s*(?:/\s*(1|60)\s*s?)?\s*$")
+_RATE_PATTERN = r"^\s*([0-9.eE+-]+)\s*(?:/\s*(1|60)\s*s?)?\s*$"  # compiled only when ECS_MAX_QPS is set
 
 
 class StatedRate(float):
@@ -67,7 +67,7 @@ def documented_qps(action: str) -> float:
 
 
 def _rate(part: str, number: str) -> float:
-    match = _RATE_RE.match(number)
+    match = re.match(_RATE_PATTERN, number)
     try:
         calls, seconds = (float(match.group(1)), int(match.group(2) or 1)) if match else (float("nan"), 1)
     except ValueError:
@@ -100,7 +100,7 @@ def max_qps(text: str) -> tuple[float | None, tuple[tuple[str, float], ...]]:
     return default, tuple(sorted(by_action.items()))
 
 
-_TAG_NAME_RE = re.compile(r"^[^\s=,]{1,128}$")
+_TAG_NAME_PATTERN = r"^[^\s=,]{1,128}$"  # compiled only when a TAG_* name is set
 NEVER = 10**9  # SHARD_SIZE=0: a shard size no run reaches
 
 
@@ -126,7 +126,7 @@ def shard_size(text: str) -> int:
 
 def tag_key(text: str) -> str:
     value = text.strip()
-    if not _TAG_NAME_RE.match(value):
+    if not re.match(_TAG_NAME_PATTERN, value):
         raise ValueError(f"{value!r} is not a usable tag key")
     return value
 

@@ -15,18 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..config.window import Window
 from ..deductions import AUTO_RENEWAL, DEDUCTION_LEAD_DAYS, deduction_due_within
-from ..funds import FundsForecast, forecast
 from ..gateway.models import Instance
-from ..plan import RenewalPlan
 from ..pricing import price_query
 from ..records import Price, RegionError
 from ..tag_rules import RenewalTerms
 from ..timeutil import floor_minute, utc_now
 from .base import JobContext, bounded_map, per_region
 from .source import Ahead
+
+if TYPE_CHECKING:  # the forecast's module only when a forecast is made (FUNDS_HORIZON_DAYS > 0)
+    from ..funds import FundsForecast
+    from ..plan import RenewalPlan
 
 BALANCE_SCOPE = "funds"  # the ``region`` of an error about the account's money, not a region
 UNREADABLE = ("the balance could not be read (QueryAccountBalance; the role needs bss:DescribeAcccount, "
@@ -103,6 +106,8 @@ def check_funds(ctx: JobContext, plan: RenewalPlan, known: list[Due], already: t
         failed = RegionError.from_error(BALANCE_SCOPE, error, prefix=UNREADABLE)
         ctx.log.error("funds_unknown", code=failed.code, message=failed.message)
         return None, [failed]
+    from ..funds import forecast
+
     renewals = [(item.instance.instance_id, item.price) for item in plan.items]
     due, errors = deductions_due(ctx, timedelta(days=days), {i for i, _ in renewals}, known, ahead)
     funds = forecast(balance, days, renewals, due)
