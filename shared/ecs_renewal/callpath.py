@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .credentials import Credentials
 from .gateway.client import Caller, CallStats, ClientFactory
 from .gateway.ratelimit import RateLimiter
 from .gateway.retry import RetryPolicy
 from .logs import JsonLogger, mask_key_id
-from .settings import Settings, Throughput
+
+if TYPE_CHECKING:
+    from .settings import Settings, Throughput
 
 # Stop starting retries this long before the function's timeout, to leave time to report and alert.
 TIMEOUT_MARGIN_SECONDS = 15.0

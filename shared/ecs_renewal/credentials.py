@@ -25,6 +25,8 @@ SDK_STATIC_KEY_VARS = ("ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET")
 
 @dataclass(frozen=True, repr=False)
 class Credentials:
+    """One set of keys (STS or not) and where it came from; its secrets are registered for redaction."""
+
     access_key_id: str
     access_key_secret: str
     security_token: str | None

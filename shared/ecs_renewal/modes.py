@@ -23,11 +23,11 @@ from .jobs.base import JobContext
 from .logs import JsonLogger
 from .records import RegionError
 from .results import JobResult
-from .settings import Settings
 
-if TYPE_CHECKING:  # loaded when a run covers several accounts or fans out, not by every handler
+if TYPE_CHECKING:  # annotations only; accounts and results.runs load when a run needs them
     from .accounts import Account
     from .results.runs import AccountsResult, CoordinatorResult
+    from .settings import Settings
 
 R = TypeVar("R", bound=JobResult)
 

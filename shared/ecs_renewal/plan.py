@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .gateway.models import Instance
 from .idempotency import renewal_client_token
 from .records import CostEstimate, Price, price_fields
-from .settings import Settings
 from .tag_rules import RenewalTerms
 
 if TYPE_CHECKING:
     from .funds import FundsForecast
+    from .settings import Settings
 
 
 class CapExceeded(NamedTuple):

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .gateway.models import Instance
 from .records import Skip, SkipCode
-from .settings import Settings, TagMatcher
 
 if TYPE_CHECKING:
+    from .settings import Settings, TagMatcher
     from .tag_rules import RenewalTerms
 
 # Locks under which a renewal is refused or pointless. A "financial" lock (expired, unpaid) is exactly

@@ -16,6 +16,7 @@ import re
 import threading
 import urllib.parse
 from collections.abc import Callable
+from functools import cache
 from typing import Any, NamedTuple
 
 MAX_SECRETS = 512
@@ -32,14 +33,21 @@ _SECRET_PARAMS = r"(?:access_token|sign|Signature|SecurityToken|AccessKeySecret|
 
 # Patterns that look like secrets even when nobody registered them (e.g. a URL quoted in an SDK error,
 # or a server echoing its string-to-sign, which holds the SecurityToken, cut off part-way).
-_PATTERNS = [
-    (re.compile(rf"((?<![A-Za-z]){_SECRET_PARAMS}{_EQ}){_VALUE}"), r"\1***"),
-    (re.compile(rf"(\"{_SECRET_PARAMS}\"\s*:\s*\")[^\"]+"), r"\1***"),
-]
-_KEY_ID_PATTERN = re.compile(rf"((?<![A-Za-z])AccessKeyId{_EQ})({_VALUE})")
+_PATTERN_SOURCES = (
+    (rf"((?<![A-Za-z]){_SECRET_PARAMS}{_EQ}){_VALUE}", r"\1***"),
+    (rf"(\"{_SECRET_PARAMS}\"\s*:\s*\")[^\"]+", r"\1***"),
+)
+_KEY_ID_SOURCE = rf"((?<![A-Za-z])AccessKeyId{_EQ})({_VALUE})"
 # Every pattern above starts with one of these words: a text without any (and without a registered value)
-# is returned as it is. Keep in step with _PATTERNS: results of 20,000 instances pass through here.
+# is returned as it is. Keep in step with _PATTERN_SOURCES: results of 20,000 instances pass through here.
 _PATTERN_WORDS = re.compile(rf"{_SECRET_PARAMS}|AccessKeyId")
+
+
+@cache
+def _patterns() -> tuple[tuple[tuple[re.Pattern[str], str], ...], re.Pattern[str]]:
+    """The patterns above, compiled when a text first holds one of their words (most runs: never)."""
+    return tuple((re.compile(source), replacement) for source, replacement in _PATTERN_SOURCES), re.compile(
+        _KEY_ID_SOURCE)
 
 
 def mask_key_id(key_id: str | None) -> str | None:
@@ -135,9 +143,10 @@ class SecretRegistry:
                 text = pattern.sub("***", text)
         for key_id, masked in known.key_ids:
             text = text.replace(key_id, masked)
-        for pattern, replacement in _PATTERNS:
+        patterns, key_id_pattern = _patterns()
+        for pattern, replacement in patterns:
             text = pattern.sub(replacement, text)
-        return _KEY_ID_PATTERN.sub(_mask_key_id_match, text)
+        return key_id_pattern.sub(_mask_key_id_match, text)
 
 
 def _holds_any(text: str, known: _Snapshot) -> bool:

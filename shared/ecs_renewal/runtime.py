@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .callpath import TIMEOUT_MARGIN_SECONDS, CallPath
+from .config.build import build_settings, throughput_settings  # not the settings facade: one module fewer
+from .config.event import parse_event
+from .config.resolve import environment_value
 from .contract import run_record, to_contract
 from .credentials import require_sts, resolve_base_credentials
 from .errors import CredentialsError, InvalidSettingError
@@ -22,7 +25,6 @@ from .fanout import needs_fan_out
 from .logs import get_logger, mask_key_id
 from .modes import Invocation, coordinate, run_per_account, run_single
 from .results import JobResult
-from .settings import build_settings, environment_value, parse_event, throughput_settings
 
 if TYPE_CHECKING:
     from .accounts import Account

@@ -42,8 +42,10 @@ _TAG_SETTINGS = ("tag_period", "tag_unit", "tag_renew_day", "tag_owner")
 DEFAULT_TAG_NAMES = {BY_NAME[name].env: BY_NAME[name].default for name in _TAG_SETTINGS}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: no __eq__ (33 fields) to build at a cold start
 class Settings:
+    """One run's settings: the event over the environment over the defaults, validated in full."""
+
     job: str
     regions: tuple[str, ...]
     window: Window

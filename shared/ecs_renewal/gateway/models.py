@@ -15,6 +15,8 @@ from ..timeutil import format_minute, parse_expired_time
 
 @dataclass(frozen=True)
 class Instance:
+    """One instance as DescribeInstances describes it (the fields the jobs read)."""
+
     instance_id: str
     instance_name: str
     region: str

@@ -32,7 +32,7 @@ def is_retryable(code: str, http_status: int | None) -> bool:
     return http_status is not None and http_status >= 500
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: no __eq__ to build at a cold start
 class RetryPolicy:
     """Jittered exponential backoff with a cap and an overall deadline.
 

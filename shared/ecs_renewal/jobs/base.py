@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from ..gateway.ecs import EcsGateway
 from ..logs import JsonLogger
 from ..records import RegionError
-from ..settings import Settings, Throughput
+
+if TYPE_CHECKING:
+    from ..settings import Settings, Throughput
 
 T = TypeVar("T")
 U = TypeVar("U")
