@@ -11,7 +11,10 @@ interpreter, with byte-code cached as on a deployed function. Each round runs th
 three handlers back to back; the ratio is the median over the rounds of (the round's handler mean ÷ its
 bare import): a shared machine's speed drifts, and what is measured together drifts together. Also
 reports which optional modules (STS, fc2, the CLI, the emulator, the DingTalk sender, the HTML report) a
-handler loaded: none should be.
+handler loaded: none should be. ``--against DIR`` (another checkout, e.g. ``git worktree add /tmp/old <commit>``)
+measures that checkout's handlers in the same rounds, with its own byte-code cache, so that two versions are
+compared on the same machine at the same moment (``against``: its ratio and times); every other round runs
+the candidates in reverse order, so that neither always goes first.
 """
 
 from __future__ import annotations
@@ -82,37 +85,49 @@ def measure_rtt(samples: int = 200) -> dict[str, float]:
     }
 
 
-def measure_imports(runs: int) -> dict[str, object]:
+def _handler_codes(root: Path) -> dict[str, str]:
+    return {function: _HANDLER.format(function_dir=str(root / "functions" / function), shared=str(root / "shared"),
+                                      job_module=job_module, optional=OPTIONAL_MODULES)
+            for function, job_module in FUNCTIONS.items()}
+
+
+def measure_imports(runs: int, against: Path | None = None) -> dict[str, object]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(ROOT / "build" / "bench" / "pycache")  # cached, as when deployed
+    cache = ROOT / "build" / "bench" / "pycache"  # cached, as when deployed
 
-    def run(code: str) -> str:
-        return subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                              text=True).stdout
+    def run(code: str, prefix: Path) -> list:
+        return json.loads(subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPYCACHEPREFIX": str(prefix)},
+                                         check=True, capture_output=True, text=True).stdout)
 
-    codes = {"bare": _BARE}
-    for function, job_module in FUNCTIONS.items():
-        codes[function] = _HANDLER.format(function_dir=str(ROOT / "functions" / function),
-                                          shared=str(ROOT / "shared"), job_module=job_module,
-                                          optional=OPTIONAL_MODULES)
-    for code in codes.values():
-        run(code)  # warm-up: writes the byte-code cache
-    wall: dict[str, list[float]] = {name: [] for name in codes}
+    candidates = {("", "bare"): (_BARE, cache)}
+    candidates.update({("", name): (code, cache) for name, code in _handler_codes(ROOT).items()})
+    if against is not None:
+        candidates.update({("against", name): (code, cache / "against")
+                           for name, code in _handler_codes(against.resolve()).items()})
+    for code, prefix in candidates.values():
+        run(code, prefix)  # warm-up: writes the byte-code cache
+    wall: dict[tuple[str, str], list[float]] = {key: [] for key in candidates}
     loaded: set[str] = set()
-    for _ in range(runs):  # one round: every candidate once, back to back
-        for name, code in codes.items():
-            elapsed, _cpu, modules = json.loads(run(code))
-            wall[name].append(elapsed)
-            loaded.update(modules)
-    per_round = [statistics.mean(wall[name][i] for name in FUNCTIONS) / wall["bare"][i] for i in range(runs)]
-    return {
-        "runs": runs,
-        "bare_sdk_ms": round(statistics.median(wall["bare"]) * 1000, 1),
-        "handlers_ms": {name: round(statistics.median(wall[name]) * 1000, 1) for name in FUNCTIONS},
-        "ratio": round(statistics.median(per_round), 3),
-        "optional_modules_loaded": sorted(loaded),
-    }
+    order = list(candidates)
+    for index in range(runs):  # one round: every candidate once, back to back (the bare import first)
+        for key in order if index % 2 == 0 else [order[0], *reversed(order[1:])]:
+            elapsed, _cpu, modules = run(*candidates[key])
+            wall[key].append(elapsed)
+            if key[0] == "":
+                loaded.update(modules)
+    bare = wall[("", "bare")]
+
+    def figures(side: str) -> dict[str, object]:
+        per_round = [statistics.mean(wall[(side, name)][i] for name in FUNCTIONS) / bare[i] for i in range(runs)]
+        return {"handlers_ms": {name: round(statistics.median(wall[(side, name)]) * 1000, 1) for name in FUNCTIONS},
+                "ratio": round(statistics.median(per_round), 3)}
+
+    result: dict[str, object] = {"runs": runs, "bare_sdk_ms": round(statistics.median(bare) * 1000, 1),
+                                 **figures(""), "optional_modules_loaded": sorted(loaded)}
+    if against is not None:
+        result["against"] = {"checkout": str(against), **figures("against")}
+    return result
 
 
 def main() -> int:
@@ -120,8 +135,9 @@ def main() -> int:
     parser.add_argument("probe", choices=("rtt", "imports"))
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--against", type=Path, help="imports: another checkout measured in the same rounds")
     args = parser.parse_args()
-    result = measure_rtt(args.samples) if args.probe == "rtt" else measure_imports(args.runs)
+    result = measure_rtt(args.samples) if args.probe == "rtt" else measure_imports(args.runs, args.against)
     print(json.dumps(result))
     return 0
 
