@@ -23,7 +23,7 @@ from .redaction import mask_key_id, register_key_id, register_secret
 SDK_STATIC_KEY_VARS = ("ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # compared by identity: no __eq__ to build
 class Credentials:
     """One set of keys (STS or not) and where it came from; its secrets are registered for redaction."""
 
