@@ -7,6 +7,7 @@ leave: the dict is redacted as it is made.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .logs import redact_value
@@ -15,7 +16,15 @@ from .results import JobResult, as_dicts
 
 def to_contract(result: JobResult) -> dict[str, Any]:
     """The result as the function returns it: the run's head, the job's own keys, the mode's tail."""
-    return redact_value({**result.head(), **result.body(), **result.tail()})
+    return redact_value(result.fields())
+
+
+def from_contract(data: Mapping[str, Any]) -> JobResult:
+    """The typed result a contract's dict was made from (``to_contract``'s inverse: a function's answer read
+    back by the CLI's ``invoke``); ``to_contract(from_contract(d)) == d`` for what the jobs return."""
+    from .results.readback import from_contract as read_back  # only a result read back needs it
+
+    return read_back(data)
 
 
 def run_record(result: JobResult) -> dict[str, Any]:
@@ -30,8 +39,8 @@ def run_record(result: JobResult) -> dict[str, Any]:
     missing = sorted({e.missing_action for e in result.errors if e.missing_action})
     if missing:  # a region the role could not read: never a quiet night
         line["missing_permissions"] = missing
-    ledger = getattr(result, "ledger", None)  # renew-batch: what the renewal ledger saw
+    ledger = getattr(result, "ledger", None)  # renew-batch: what the renewal ledger saw (a LedgerSummary)
     if ledger is not None:
-        line["ledger"] = dict(ledger)
+        line["ledger"] = ledger.as_dict()
     line["api_calls"] = result.calls()
     return line

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -38,6 +39,7 @@ class SkipCode(StrEnum):
     BAD_TAG_TERMS = "bad_tag_terms"
     TERMS_SHORTER_THAN_WINDOW = "terms_shorter_than_window"
     RENEWED_EARLIER = "renewed_earlier"  # the renewal ledger (the instance's tags): ecs-renewal did it already
+    UNSTATED = "unstated"  # a result read back (contract.from_contract) from a function that did not say
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +50,8 @@ class Skip:
     ledger: Mapping[str, Any] | None = None  # RENEWED_EARLIER: what the renewal ledger recorded
 
     def as_row(self) -> dict[str, Any]:
-        row = {"instance_id": self.instance.instance_id, "region": self.instance.region, "reason": self.detail}
+        row = {"instance_id": self.instance.instance_id, "region": self.instance.region, "reason": self.detail,
+               "code": self.code.value}
         if self.ledger is not None:
             row["ledger"] = dict(self.ledger)
         return row
@@ -69,7 +72,7 @@ class Failure:
     region: str | None
     code: str
     message: str
-    reported_at: str | None = None  # the same refusal was recorded (and alerted) at this time already
+    reported_at: datetime | None = None  # the same refusal was recorded (and alerted) at this moment already
 
     @classmethod
     def from_error(cls, instance_id: str, region: str | None, error: BaseException) -> Failure:
@@ -78,7 +81,7 @@ class Failure:
     def as_row(self) -> dict[str, Any]:
         row = {"instance_id": self.instance_id, "region": self.region, "code": self.code, "message": self.message}
         if self.reported_at:
-            row["reported_at"] = self.reported_at
+            row["reported_at"] = self.reported_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         return row
 
 

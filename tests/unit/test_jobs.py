@@ -75,7 +75,7 @@ def test_dry_run_lists_and_calls_nothing_that_costs_money(acs_stub):
     assert [r["instance_id"] for r in result["renewed"]] == ["i-bp1aaaaaaaaa"]
     assert result["renewed"][0]["order_id"] is None
     assert result["skipped"] == [{"instance_id": "i-bp1bbbbbbbbb", "region": "cn-hangzhou",
-                                  "reason": "excluded by tag renewal=manual"}]
+                                  "reason": "excluded by tag renewal=manual", "code": "excluded_by_tag"}]
     assert [action for action, _, _ in acs_stub.calls] == [
         "DescribeInstances", "DescribeInstanceAutoRenewAttribute", "DescribeRenewalPrice"]  # reads only
     assert result["estimated_cost"] == {"amount": 361.0, "currency": "CNY", "priced": 1, "unknown": 0, "exact": True}

@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import timeutil
 from ..errors import ApiError
@@ -47,6 +47,9 @@ from ..idempotency.renewal_ledger import (
 )
 from ..logs import JsonLogger
 from ..tag_rules import RenewalTerms
+
+if TYPE_CHECKING:
+    from ..results.ledger import LedgerSummary
 
 NO_ROOM = "Ledger.NoRoom"
 
@@ -238,9 +241,11 @@ class LedgerGuard:
                 self.log.warning("ledger_settle_failed", region=region, instances=len(settled),
                                  error=type(error).__name__)
 
-    def summary(self) -> dict[str, Any]:
-        summary = {**dict(sorted(self.counts.items())), "alerts": sorted(self.alerts, key=lambda a: (
-            a["region"], a["instance_id"], a["status"])), "forced": sorted(self.forced)}
-        if self.leftover:
-            summary["leftover_intents"] = sorted(self.leftover, key=lambda row: row["region"])
-        return summary
+    def summary(self) -> LedgerSummary:
+        from ..results.ledger import LedgerAlert, LedgerSummary, LeftoverIntents  # when the run ends
+
+        alerts = sorted(self.alerts, key=lambda a: (a["region"], a["instance_id"], a["status"]))
+        leftover = sorted(self.leftover, key=lambda row: row["region"])
+        return LedgerSummary(dict(sorted(self.counts.items())), tuple(LedgerAlert(**a) for a in alerts),
+                             tuple(sorted(self.forced)), tuple(LeftoverIntents(row["region"], tuple(row["instances"]),
+                                                                               row["code"]) for row in leftover))

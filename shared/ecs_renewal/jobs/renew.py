@@ -261,6 +261,6 @@ class Renew:
         if view is not None and view.refused_code == failure.code and view.outcome is not None:
             # The same refusal the ledger recorded (and that was alerted then): in the result, not re-alerted.
             failure = Failure(failure.instance_id, failure.region, failure.code, failure.message,
-                              reported_at=view.outcome.at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                              reported_at=view.outcome.at)
         self.ctx.log.error("renew_failed", **failure.as_row(), **extra)
         return failure

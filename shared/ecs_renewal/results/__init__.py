@@ -85,6 +85,15 @@ class JobResult:
             tail["alerts"] = self.alerts.as_dict()
         return tail
 
+    def as_one(self) -> JobResult:
+        """This result as one job's result (what messages, the CLI's table and the page read): itself;
+        many accounts' result puts their rows together (``AccountsResult.as_one``)."""
+        return self
+
+    def fields(self) -> dict[str, Any]:
+        """Every key of the contract's dict, not yet redacted (``contract.to_contract`` redacts them)."""
+        return {**self.head(), **self.body(), **self.tail()}
+
     def body(self) -> dict[str, Any]:
         """The job's own keys of the contract's dict, in the contract's order."""
         return {"errors": self.error_rows()}

@@ -36,16 +36,20 @@ class AuditResult(JobResult):
     fixed: tuple[Fix, ...] = ()
     skipped: tuple[Skip, ...] = ()
     failed: tuple[Failure, ...] = ()
-    expected_auto_renew: bool = True
+    # The setting wanted; None only for a result read back that does not say (contract.from_contract).
+    expected_auto_renew: bool | None = True
     duration: int = 1
     fix: bool = False
 
     def body(self) -> dict[str, Any]:
-        return {"errors": self.error_rows(), "drift": [d.as_row() for d in self.drift],
-                "fixed": [f.as_row() for f in self.fixed], "skipped": [s.as_row() for s in self.skipped],
-                "failed": [f.as_row() for f in self.failed],
-                "expected": {"auto_renew": self.expected_auto_renew, "duration": self.duration},
-                "fix": self.fix, "api_calls": self.calls()}
+        body: dict[str, Any] = {
+            "errors": self.error_rows(), "drift": [d.as_row() for d in self.drift],
+            "fixed": [f.as_row() for f in self.fixed], "skipped": [s.as_row() for s in self.skipped],
+            "failed": [f.as_row() for f in self.failed]}
+        if self.expected_auto_renew is not None:
+            body["expected"] = {"auto_renew": self.expected_auto_renew, "duration": self.duration}
+        body.update(fix=self.fix, api_calls=self.calls())
+        return body
 
     def counts(self) -> dict[str, int]:
         return {"drift": len(self.drift), "fixed": len(self.fixed), "skipped": len(self.skipped),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..plan import BudgetExceeded, CapExceeded, Renewal, RenewalPlan
 from ..records import CostEstimate, Failure, Skip
 from . import JobResult, as_dicts
+
+if TYPE_CHECKING:  # loaded when the run ends (LedgerGuard.summary), not at a cold start
+    from .ledger import LedgerSummary
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
@@ -23,7 +25,7 @@ class RenewResult(JobResult):
     awaiting_approval: bool = False
     approval: dict[str, Any] | None = None
     failed_deductions: int = 0  # candidates whose auto-renew deduction failed (deductions.py)
-    ledger: Mapping[str, Any] | None = None  # what the renewal ledger saw (jobs/ledger_guard.py)
+    ledger: LedgerSummary | None = None  # what the renewal ledger saw (jobs/ledger_guard.py)
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -44,7 +46,7 @@ class RenewResult(JobResult):
         if self.approval is not None:
             body["approval"] = self.approval
         if self.ledger is not None:
-            body["ledger"] = dict(self.ledger)
+            body["ledger"] = self.ledger.as_dict()
         body["api_calls"] = self.calls()
         return body
 

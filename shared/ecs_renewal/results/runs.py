@@ -8,18 +8,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..contract import to_contract
 from ..plan import BudgetExceeded, CapExceeded
 from ..records import CostEstimate, sort_key
 from . import JobResult
 
 # Lists whose rows get the account id when a run covers several accounts.
 ROW_LISTS = ("expiring", "renewed", "skipped", "failed", "drift", "fixed", "errors")
-_LIMITS = ("cap_exceeded", "budget_exceeded", "funds_short", "estimated_cost", "failed_deductions")
+LIMIT_KEYS = ("cap_exceeded", "budget_exceeded", "funds_short", "estimated_cost", "failed_deductions")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)  # compared by identity: no __eq__ to build
@@ -39,7 +38,7 @@ class AccountsResult(JobResult):
 
     def body(self) -> dict[str, Any]:
         """Every row says its account; lists sorted by account, region, id; the limits are the run's."""
-        parts = [to_contract(part) for part in self.parts]
+        parts = [part.fields() for part in self.parts]  # redacted with the whole, in contract.to_contract
         merged: dict[str, Any] = {}
         for key in ROW_LISTS:
             if key == "errors" or any(key in part for part in parts):
@@ -63,6 +62,31 @@ class AccountsResult(JobResult):
             merged["funds_short"] = {"accounts": [p.account_id for p in self.parts if p.funds_short], "each": short}
         merged["api_calls"] = self.calls()
         return merged
+
+    def as_one(self) -> JobResult:
+        """The accounts' rows together in one result of the job's own type, ordered as the contract lists
+        them (account, region, id); the limits, costs and calls are the run's."""
+        errors = _by_account([*((part.account_id, e) for part in self.parts for e in part.errors),
+                              *((None, e) for e in self.errors)])
+        meta = {"job": self.job, "dry_run": self.dry_run, "regions": self.regions, "window": self.window,
+                "errors": errors, "api_calls": self.calls(), "account_id": None, "shard": self.shard,
+                "request_id": self.request_id, "alerts": self.alerts}
+        done = [part for part in self.parts if not isinstance(part, AccountFailed)]
+        if not done:
+            return JobResult(**meta)
+        first = done[0]
+        for name in ROW_LISTS[:-1]:  # every list but the errors, which are the meta's
+            if hasattr(first, name):
+                meta[name] = _by_account((part.account_id, row) for part in done for row in getattr(part, name))
+        if hasattr(first, "plan"):  # renew-batch: the run's limits, no one account's candidates or ledger
+            from ..plan import RenewalPlan
+
+            meta.update(plan=RenewalPlan((), cost=self.cost, cap=self.cap, budget=self.budget, funds=self.funds_short),
+                        failed_deductions=sum(getattr(part, "failed_deductions", 0) for part in done),
+                        ledger=None, approval=None)
+        if hasattr(first, "estimated_cost"):  # scan-expiring
+            meta.update(estimated_cost=self.cost, all_clear=self.all_clear)
+        return replace(first, **meta)
 
     @property
     def cap(self) -> CapExceeded | None:
@@ -113,12 +137,17 @@ class AccountsResult(JobResult):
         return [order for part in self.parts for order in part.order_ids()]
 
 
+def _by_account(rows: Iterable[tuple[str | None, Any]]) -> tuple[Any, ...]:
+    """Records (each with its account) sorted as the contract's merged lists: account, region, id."""
+    return tuple(row for _, row in sorted(rows, key=lambda pair: (pair[0] or "", *sort_key(pair[1].as_row()))))
+
+
 def _account_summary(part: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {"account_id": part["account_id"], "ok": "api_calls" in part}
     for key in ("count", "renewed", "skipped", "failed", "drift", "fixed", "errors"):
         if key in part:
             entry[key] = part[key] if isinstance(part[key], int) else len(part[key])
-    entry.update({key: part[key] for key in _LIMITS if key in part})
+    entry.update({key: part[key] for key in LIMIT_KEYS if key in part})
     return entry
 
 

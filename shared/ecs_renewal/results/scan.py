@@ -23,15 +23,20 @@ class Expiring:
     owner: Owner | None
     price: Price | None
     deduction_failed: bool = False  # auto-renew on, but the platform's deduction failed (deductions.py)
+    # The scan prices every row (``price`` None: unknown); False only for a row read back without a price
+    # key (the contract makes it optional): the row is shown, and written back, without one.
+    price_asked: bool = True
 
     def as_row(self) -> dict[str, Any]:
         i = self.instance
-        return {"instance_id": i.instance_id, "instance_name": i.instance_name, "region": i.region,
-                "expired_time": i.expired_time_text, "expires_local": self.expires_local, "status": i.status,
-                "days_left": round(self.days_left, 1), "tier": self.tier, "auto_renew": self.auto_renew,
-                "deduction_failed": self.deduction_failed,
-                "owner": self.owner.value if self.owner else None, **price_fields(self.price),
-                "owner_kind": self.owner.kind if self.owner else None}
+        row = {"instance_id": i.instance_id, "instance_name": i.instance_name, "region": i.region,
+               "expired_time": i.expired_time_text, "expires_local": self.expires_local, "status": i.status,
+               "days_left": round(self.days_left, 1), "tier": self.tier, "auto_renew": self.auto_renew,
+               "deduction_failed": self.deduction_failed, "owner": self.owner.value if self.owner else None}
+        if self.price_asked:
+            row.update(price_fields(self.price))
+        row["owner_kind"] = self.owner.kind if self.owner else None
+        return row
 
 
 class AllClear(NamedTuple):

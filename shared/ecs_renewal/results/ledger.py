@@ -1,0 +1,54 @@
+"""What the renewal ledger saw in one renew-batch run (``jobs/ledger_guard.py``), typed: the result's
+``ledger`` and the ``job_finished`` record's.
+
+Loaded when a run ends (``LedgerGuard.summary``), not when the handler is imported: a frozen dataclass
+costs its definition at every cold start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class LedgerAlert(NamedTuple):
+    """One renewal-ledger entry a person must check (moved twice, not moved, an outcome not written, forced)."""
+
+    instance_id: str
+    region: str
+    status: str
+    detail: str
+    order_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class LeftoverIntents(NamedTuple):
+    """Early intents a stopped plan could not withdraw (harmless: the next run renews once, same token)."""
+
+    region: str
+    instances: tuple[str, ...]
+    code: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"region": self.region, "instances": list(self.instances), "code": self.code}
+
+
+@dataclass(frozen=True, eq=False)
+class LedgerSummary:
+    """Counts by name (``read``, ``renewed``, ``intents_written``, ...), the alerts, the forced ids, and the
+    intents left behind."""
+
+    counts: Mapping[str, int] = field(default_factory=dict)
+    alerts: tuple[LedgerAlert, ...] = ()
+    forced: tuple[str, ...] = ()
+    leftover: tuple[LeftoverIntents, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {**dict(sorted(self.counts.items())), "alerts": [a.as_dict() for a in self.alerts],
+                                   "forced": list(self.forced)}
+        if self.leftover:
+            summary["leftover_intents"] = [row.as_dict() for row in self.leftover]
+        return summary
