@@ -10,6 +10,7 @@ import pytest
 
 from ecs_renewal.cli.output import exit_status
 from ecs_renewal.notify.messages import messages_for_result
+from tests.builders import typed
 
 PROD, STAGING = "2000000000000001", "2000000000000002"
 
@@ -41,14 +42,14 @@ def test_the_renew_headline_states_the_period(run, emulator, robot, event, lengt
         emulator.add_instance("cn-hangzhou", expired_time=soon())
     result = run("renew-batch", {"dry_run": False, **event})
     assert len(result["renewed"]) == 2
-    [message] = messages_for_result(result)
+    [message] = messages_for_result(typed(result))
     assert f"Renewed 2 instances {length}" in message.text
     assert f"Renewed 2 instances {length}" in sent(robot)[0]["markdown"]["text"]  # what the group got
 
 
 def test_a_dry_run_headline_states_the_period_too(run, emulator):
     emulator.add_instance("cn-hangzhou", expired_time=soon())
-    [message] = messages_for_result(run("renew-batch", {"period": 3}))
+    [message] = messages_for_result(typed(run("renew-batch", {"period": 3})))
     assert "DRY RUN: would renew 1 instance for 3 months" in message.text
 
 
@@ -68,7 +69,7 @@ def test_a_capped_run_lists_the_selected_candidates_in_one_message(run, env, emu
 
 def test_the_cap_line_of_a_real_capped_run_comes_from_its_typed_cap(run, emulator, robot):
     """The alert is rendered from the typed result (RenewResult.plan.cap, a CapExceeded): it names
-    ``max_instances`` and the candidates, and says exactly what rendering the contract's dict says."""
+    ``max_instances`` and the candidates, and says exactly what the contract's dict, read back, says."""
     for hours in (20, 30, 40):
         emulator.add_instance("cn-hangzhou", expired_time=soon(hours))
     result = run("renew-batch", {"dry_run": False, "max_instances": 2})
@@ -78,7 +79,7 @@ def test_the_cap_line_of_a_real_capped_run_comes_from_its_typed_cap(run, emulato
     assert "Nothing was renewed: 3 instances are due, more than the safety cap of 2" in text
     assert "run once with `max_instances` >= 3 in the event" in text
     assert "NOTHING renewed, 3 due > cap 2" in message["markdown"]["title"]
-    [from_dict] = messages_for_result(result)  # the dict-accepting path, as a result read back renders
+    [from_dict] = messages_for_result(typed(result))  # the dict read back (contract.from_contract), typed again
     assert (from_dict.title, from_dict.text) == (message["markdown"]["title"], text)
 
 
@@ -91,7 +92,7 @@ def test_a_real_over_budget_run_says_the_same_from_the_typed_budget(run, emulato
     text = message["markdown"]["text"]
     assert f"is over the budget of 1.00 {budget['currency']}" in text
     assert f"estimated {budget['amount']:,.2f}" in text
-    [from_dict] = messages_for_result(result)
+    [from_dict] = messages_for_result(typed(result))
     assert (from_dict.title, from_dict.text) == (message["markdown"]["title"], text)
 
 
@@ -141,7 +142,7 @@ def test_a_multi_account_run_stopped_by_the_cap_fails_and_records_the_cap(run, e
     result = run("renew-batch", {"dry_run": False, "max_instances": 2})
     assert [row["account_id"] for row in result["renewed"]] == [STAGING]  # the other account is not held back
     assert result["cap_exceeded"] == {"candidates": 3, "max_instances": 2, "accounts": [PROD]}
-    assert exit_status(result) == 1  # as a single account does
+    assert exit_status(typed(result)) == 1  # as a single account does
     record = run_record(log_lines)
     assert record["cap_exceeded"] == {"candidates": 3, "max_instances": 2}
 
@@ -150,6 +151,6 @@ def test_a_multi_account_run_over_budget_fails_and_records_the_cost(run, emulato
     emulator.add_instance("cn-hangzhou", expired_time=soon(), account_id=PROD)
     result = run("renew-batch", {"dry_run": False, "max_cost": 1})
     assert result["budget_exceeded"]["accounts"] == [PROD]
-    assert exit_status(result) == 1
+    assert exit_status(typed(result)) == 1
     record = run_record(log_lines)
     assert record["budget_exceeded"]["max_cost"] == 1 and "estimated_cost" in record

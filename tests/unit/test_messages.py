@@ -1,4 +1,4 @@
-"""Job results → DingTalk messages (pure functions)."""
+"""Typed job results → DingTalk messages (pure functions); the results come from tests/builders.py."""
 
 from __future__ import annotations
 
@@ -13,9 +13,22 @@ from ecs_renewal.notify.messages import (
     messages_for_result,
     split_into_messages,
 )
-
-REGIONS = ["cn-hangzhou", "cn-shanghai"]
-WINDOW = {"start": "2024-05-01T00:00Z", "end": "2024-05-08T00:00Z"}
+from ecs_renewal.plan import CapExceeded
+from ecs_renewal.records import SkipCode
+from ecs_renewal.tag_rules import RenewalTerms
+from tests.builders import (
+    audit_result,
+    drift,
+    expiring,
+    failure,
+    fixed,
+    other_job,
+    region_error,
+    renew_result,
+    renewed,
+    scan_result,
+    skipped,
+)
 
 
 def size(text: str) -> int:
@@ -27,75 +40,8 @@ def body_lines(message: Message) -> list[str]:
     return message.text.split("\n\n", 1)[1].split("\n") if "\n\n" in message.text else []
 
 
-def scan_result(**overrides) -> dict:
-    result = {
-        "job": "scan-expiring",
-        "dry_run": True,
-        "regions": REGIONS,
-        "window": WINDOW,
-        "expiring": [],
-        "count": 0,
-        "errors": [],
-    }
-    return {**result, **overrides}
-
-
-def renew_result(**overrides) -> dict:
-    result = {
-        "job": "renew-batch",
-        "dry_run": False,
-        "regions": REGIONS,
-        "window": WINDOW,
-        "renewed": [],
-        "skipped": [],
-        "failed": [],
-        "errors": [],
-    }
-    return {**result, **overrides}
-
-
-def audit_result(**overrides) -> dict:
-    result = {
-        "job": "audit-autorenew",
-        "dry_run": False,
-        "regions": REGIONS,
-        "drift": [],
-        "fixed": [],
-        "failed": [],
-        "errors": [],
-        "expected": {"auto_renew": True, "duration": 1},
-    }
-    return {**result, **overrides}
-
-
-def expiring(instance_id: str, region: str, expired_time: str) -> dict:
-    return {
-        "instance_id": instance_id,
-        "instance_name": f"name-{instance_id}",
-        "region": region,
-        "expired_time": expired_time,
-        "status": "Running",
-    }
-
-
-def renewed(instance_id: str, order_id: str | None = None) -> dict:
-    return {
-        "instance_id": instance_id,
-        "region": "cn-hangzhou",
-        "expired_time": "2024-06-03T16:00Z",
-        "order_id": order_id,
-    }
-
-
-FAILED = [
-    {
-        "instance_id": "i-bad",
-        "region": "cn-hangzhou",
-        "code": "InvalidAccountStatus.NotEnoughBalance",
-        "message": "no money",
-    }
-]
-REGION_ERROR = [{"region": "cn-beijing", "code": "Forbidden.RAM", "message": "User not authorized"}]
+FAILED = (failure("i-bad", "InvalidAccountStatus.NotEnoughBalance", "no money"),)
+REGION_ERROR = (region_error("cn-beijing", "Forbidden.RAM", "User not authorized"),)
 
 
 # ---------------------------------------------------------------- splitting
@@ -144,19 +90,16 @@ def test_no_lines_gives_the_header_alone():
 
 
 ALL_RESULTS = [
-    scan_result(expiring=[expiring("i-a", "cn-hangzhou", "2024-05-02T00:00Z")], errors=REGION_ERROR),
-    renew_result(renewed=[renewed("i-a", "order-1")], failed=FAILED, errors=REGION_ERROR),
-    renew_result(dry_run=True, renewed=[renewed("i-a")]),
-    renew_result(cap_exceeded={"candidates": 80, "max_instances": 50}),
-    audit_result(
-        drift=[{"instance_id": "i-a", "region": "cn-hangzhou", "auto_renew_enabled": False, "duration": 0}],
-        failed=FAILED,
-    ),
-    {"job": "something-else", "regions": REGIONS, "errors": REGION_ERROR},
+    scan_result(expiring("i-a", "cn-hangzhou", "2024-05-02T00:00Z"), errors=REGION_ERROR),
+    renew_result(renewed("i-a", "order-1"), failed=FAILED, errors=REGION_ERROR),
+    renew_result(renewed("i-a"), dry_run=True),
+    renew_result(cap=CapExceeded(80, 50)),
+    audit_result(drift=(drift("i-a", False, 0),), failed=FAILED),
+    other_job("something-else", regions=("cn-hangzhou", "cn-shanghai"), errors=REGION_ERROR),
 ]
 
 
-@pytest.mark.parametrize("result", ALL_RESULTS, ids=lambda r: r["job"])
+@pytest.mark.parametrize("result", ALL_RESULTS, ids=lambda r: r.job)
 def test_every_message_carries_the_keyword_job_and_regions(result):
     messages = messages_for_result(result)
 
@@ -164,13 +107,13 @@ def test_every_message_carries_the_keyword_job_and_regions(result):
     for message in messages:
         assert message.title.startswith(KEYWORD)
         assert KEYWORD in message.text
-        assert result["job"] in message.title and result["job"] in message.text
+        assert result.job in message.title and result.job in message.text
         assert "cn-hangzhou, cn-shanghai" in message.text
         assert size(message.text) <= MAX_MESSAGE_BYTES
 
 
 def test_account_is_mentioned_when_the_result_has_one():
-    result = scan_result(account="1234567890", expiring=[expiring("i-a", "cn-hangzhou", "2024-05-02T00:00Z")])
+    result = scan_result(expiring("i-a", "cn-hangzhou", "2024-05-02T00:00Z"), account_id="1234567890")
 
     assert "1234567890" in messages_for_result(result)[0].text
 
@@ -184,13 +127,10 @@ def test_empty_scan_sends_nothing():
 
 def test_scan_digest_is_sorted_by_expiry_then_region_then_id():
     result = scan_result(
-        expiring=[
-            expiring("i-c", "cn-shanghai", "2024-05-03T00:00Z"),
-            expiring("i-b", "cn-shanghai", "2024-05-02T00:00Z"),
-            expiring("i-z", "cn-hangzhou", "2024-05-02T00:00Z"),
-            expiring("i-a", "cn-shanghai", "2024-05-02T00:00Z"),
-        ],
-        count=4,
+        expiring("i-c", "cn-shanghai", "2024-05-03T00:00Z"),
+        expiring("i-b", "cn-shanghai", "2024-05-02T00:00Z"),
+        expiring("i-z", "cn-hangzhou", "2024-05-02T00:00Z"),
+        expiring("i-a", "cn-shanghai", "2024-05-02T00:00Z"),
     )
 
     [message] = messages_for_result(result)
@@ -201,11 +141,13 @@ def test_scan_digest_is_sorted_by_expiry_then_region_then_id():
 
 
 def test_scan_says_auto_renew_in_operators_words():
-    rows = [{**expiring(f"i-{status}", "cn-hangzhou", "2024-05-02T00:00Z"), "auto_renew": status}
+    # Rows read back without a price (the contract makes it optional): the line ends with what it says.
+    rows = [expiring(f"i-{status}", "cn-hangzhou", "2024-05-02T00:00Z", auto_renew=status, price_asked=False)
             for status in ("AutoRenewal", "Normal", "NotRenewal")]
-    rows.append(expiring("i-plain", "cn-hangzhou", "2024-05-02T00:00Z"))  # no auto-renew, no price: its status
+    # no auto-renew, no price: its status
+    rows.append(expiring("i-plain", "cn-hangzhou", "2024-05-02T00:00Z", price_asked=False))
 
-    [message] = messages_for_result(scan_result(expiring=rows, count=4))
+    [message] = messages_for_result(scan_result(*rows))
 
     lines = {line.split(" · ")[1]: line for line in message.text.splitlines() if line.startswith("- 2024")}
     assert lines["i-AutoRenewal (name-i-AutoRenewal)"].endswith(" · cn-hangzhou · auto-renew on")
@@ -227,10 +169,10 @@ def test_scan_errors_are_a_separate_message_even_with_nothing_found():
 
 
 def test_renew_dry_run_says_would_renew_and_summarises_skipped():
-    skipped = [{"instance_id": f"i-s{n}", "region": "cn-hangzhou", "reason": "auto-renew on"} for n in range(3)]
-    skipped.append({"instance_id": "i-p", "region": "cn-hangzhou", "reason": "not prepaid"})
+    skips = [skipped(f"i-s{n}", "auto-renew on") for n in range(3)]
+    skips.append(skipped("i-p", "not prepaid", SkipCode.PAY_AS_YOU_GO))
 
-    [message] = messages_for_result(renew_result(dry_run=True, renewed=[renewed("i-a")], skipped=skipped))
+    [message] = messages_for_result(renew_result(renewed("i-a"), dry_run=True, skipped=tuple(skips)))
 
     assert "DRY RUN" in message.title and "would renew" in message.title
     assert "would renew 1 instance" in message.text
@@ -241,11 +183,10 @@ def test_renew_dry_run_says_would_renew_and_summarises_skipped():
 
 
 def test_renew_says_periods_terms_and_skip_reasons_in_operators_words():
-    skipped = [{"instance_id": "i-n", "region": "cn-hangzhou",
-                "reason": "owner set NotRenewal: the instance is being let go on purpose"}]
-    item = {**renewed("i-a", "o-1"), "terms": "3 Months"}
+    skips = (skipped("i-n", "owner set NotRenewal: the instance is being let go on purpose", SkipCode.OWNER_LETS_GO),)
+    item = renewed("i-a", "o-1", terms=RenewalTerms(3, "Month"))
 
-    [message] = messages_for_result(renew_result(renewed=[item], skipped=skipped, period=1, period_unit="Month"))
+    [message] = messages_for_result(renew_result(item, skipped=skips, period=1, period_unit="Month"))
 
     assert "Renewed 1 instance for 1 month" in message.text
     assert "- i-a · cn-hangzhou · expiry 2024-06-03T16:00Z · 3 months · order o-1" in message.text
@@ -254,7 +195,7 @@ def test_renew_says_periods_terms_and_skip_reasons_in_operators_words():
 
 
 def test_renew_real_run_lists_orders():
-    [message] = messages_for_result(renew_result(renewed=[renewed("i-a", "20240501001")]))
+    [message] = messages_for_result(renew_result(renewed("i-a", "20240501001")))
 
     assert "DRY RUN" not in message.title
     assert "Renewed 1 instance" in message.text
@@ -264,7 +205,7 @@ def test_renew_real_run_lists_orders():
 def test_renew_failures_are_never_buried_in_the_success_list():
     many = [renewed(f"i-{n:04d}", f"o-{n}") for n in range(300)]
 
-    messages = messages_for_result(renew_result(renewed=many, failed=FAILED, errors=REGION_ERROR))
+    messages = messages_for_result(renew_result(*many, failed=FAILED, errors=REGION_ERROR))
 
     failure_messages = [m for m in messages if "FAILED" in m.title]
     assert len(failure_messages) == 1
@@ -274,7 +215,7 @@ def test_renew_failures_are_never_buried_in_the_success_list():
 
 
 def test_cap_exceeded_says_nothing_was_renewed_and_how_to_proceed():
-    result = renew_result(cap_exceeded={"candidates": 80, "max_instances": 50})
+    result = renew_result(cap=CapExceeded(80, 50))
 
     [message] = messages_for_result(result)
 
@@ -286,9 +227,7 @@ def test_cap_exceeded_says_nothing_was_renewed_and_how_to_proceed():
 
 
 def test_cap_exceeded_with_failures_still_reports_them():
-    messages = messages_for_result(
-        renew_result(cap_exceeded={"candidates": 80, "max_instances": 50}, errors=REGION_ERROR)
-    )
+    messages = messages_for_result(renew_result(cap=CapExceeded(80, 50), errors=REGION_ERROR))
 
     assert [("NOTHING" in m.title, "FAILED" in m.title) for m in messages] == [(True, False), (False, True)]
 
@@ -300,7 +239,7 @@ def test_renew_with_nothing_to_do_sends_nothing():
 def test_a_huge_renewal_list_is_split_into_parts():
     many = [renewed(f"i-{n:06d}", f"order-{n}") for n in range(1000)]
 
-    messages = messages_for_result(renew_result(renewed=many))
+    messages = messages_for_result(renew_result(*many))
 
     assert len(messages) > 1
     assert all("(part " in m.title and size(m.text) <= MAX_MESSAGE_BYTES for m in messages)
@@ -311,12 +250,9 @@ def test_a_huge_renewal_list_is_split_into_parts():
 
 
 def test_audit_reports_drift_and_what_was_fixed():
-    drift = [
-        {"instance_id": "i-a", "region": "cn-hangzhou", "auto_renew_enabled": False, "duration": 0},
-        {"instance_id": "i-b", "region": "cn-hangzhou", "auto_renew_enabled": True, "duration": 3},
-    ]
+    found = (drift("i-a", False, 0), drift("i-b", True, 3))
 
-    [message] = messages_for_result(audit_result(drift=drift, fixed=[{"instance_id": "i-a", "region": "cn-hangzhou"}]))
+    [message] = messages_for_result(audit_result(drift=found, fixed=(fixed("i-a"),)))
 
     assert "2 drift, 1 fixed" in message.title
     assert "Expected: auto-renew on, 1 month" in message.text
@@ -325,9 +261,8 @@ def test_audit_reports_drift_and_what_was_fixed():
 
 
 def test_audit_without_expected_and_in_dry_run():
-    drift = [{"instance_id": "i-a", "region": "cn-hangzhou", "auto_renew_enabled": False, "duration": None}]
-    result = audit_result(drift=drift, dry_run=True)
-    del result["expected"]
+    # expected_auto_renew None: a result read back that does not say (the merge of many accounts)
+    result = audit_result(drift=(drift("i-a", False, 0),), dry_run=True, expected_auto_renew=None)
 
     [message] = messages_for_result(result)
 
@@ -336,9 +271,9 @@ def test_audit_without_expected_and_in_dry_run():
 
 
 def test_audit_failures_are_a_separate_message():
-    drift = [{"instance_id": "i-bad", "region": "cn-hangzhou", "auto_renew_enabled": False, "duration": 0}]
+    found = (drift("i-bad", False, 0),)
 
-    drift_message, failure_message = messages_for_result(audit_result(drift=drift, failed=FAILED))
+    drift_message, failure_message = messages_for_result(audit_result(drift=found, failed=FAILED))
 
     assert "fix FAILED" in drift_message.text
     assert "FAILED" in failure_message.title and "NotEnoughBalance" in failure_message.text
@@ -352,15 +287,15 @@ def test_clean_audit_sends_nothing():
 
 
 def test_unknown_job_lists_errors_only():
-    [message] = messages_for_result({"job": "mystery", "regions": REGIONS, "errors": REGION_ERROR, "expiring": [1]})
+    [message] = messages_for_result(other_job("mystery", regions=("cn-hangzhou", "cn-shanghai"), errors=REGION_ERROR))
 
     assert message.title.startswith("ECS renewal · mystery")
     assert "Forbidden.RAM" in message.text
 
 
 def test_unknown_job_without_errors_sends_nothing():
-    assert messages_for_result({"job": "mystery", "errors": []}) == []
-    assert messages_for_result({}) == []
+    assert messages_for_result(other_job("mystery", errors=())) == []
+    assert messages_for_result(other_job("")) == []
 
 
 # ---------------------------------------------------------------- DingTalk's body limit (issue 12)
@@ -369,10 +304,9 @@ def test_unknown_job_without_errors_sends_nothing():
 @pytest.mark.parametrize("tiered", [False, True])
 def test_many_owners_every_body_under_20000_bytes_and_each_part_mentions_only_its_owners(tiered):
     # The shape that made a 20,614-byte body when every part repeated every owner's mention.
-    items = [{**expiring(f"i-{n:020d}", "cn-hangzhou", "2024-05-02T00:00Z"), "owner": f"138{n % 150:08d}",
-              "owner_kind": "mobile",
-              **({"tier": 3} if tiered else {})} for n in range(400)]
-    messages = messages_for_result(scan_result(expiring=items, count=len(items)))
+    items = [expiring(f"i-{n:020d}", "cn-hangzhou", "2024-05-02T00:00Z", owner=f"138{n % 150:08d}",
+                      owner_kind="mobile", tier=3 if tiered else None) for n in range(400)]
+    messages = messages_for_result(scan_result(*items))
     assert len(messages) > 1
     for message in messages:
         assert len(message.body().encode("utf-8")) < 20_000

@@ -13,6 +13,7 @@ from ecs_renewal.gateway.bss import CHINA_ENDPOINT, INTL_ENDPOINT, Balance, amou
 from ecs_renewal.notify.config_alert import configuration_message, problem_of
 from ecs_renewal.notify.messages import messages_for_result
 from ecs_renewal.notify.silent_messages import all_clear_message
+from tests.builders import all_clear, funds_forecast, region_error, renew_result, scan_result
 
 UTC = timezone.utc
 
@@ -77,26 +78,24 @@ def test_a_configuration_message_names_the_key_where_it_is_set_and_the_fix():
 
 
 def test_the_all_clear_is_one_line_with_the_counts():
-    message = all_clear_message({"prepaid_instances": 1, "regions": 1, "accounts": 1, "window_days": 7})
+    message = all_clear_message(all_clear(prepaid_instances=1, regions=1, accounts=1, window_days=7))
     assert message.text == ("ECS renewal · scan-expiring: all clear — 1 prepaid instance checked in 1 region "
                             "(1 account), none expiring in 7 days")
     assert "\n" not in message.text
 
 
 def test_an_error_is_never_an_all_clear_and_a_missing_permission_is_named():
-    result = {"job": "scan-expiring", "regions": ["cn-hangzhou"], "expiring": [], "all_clear": {
-        "prepaid_instances": 0, "regions": 1, "accounts": 1, "window_days": 7}, "errors": [
-        {"region": "cn-hangzhou", "code": "Forbidden.RAM", "message": "m", "missing_action": "ecs:DescribeInstances"}]}
+    result = scan_result(regions=("cn-hangzhou",), all_clear=all_clear(prepaid_instances=0), errors=(
+        region_error("cn-hangzhou", "Forbidden.RAM", "m", missing_action="ecs:DescribeInstances"),))
     (message,) = messages_for_result(result)
     assert "all clear" not in message.text and "missing permission: ecs:DescribeInstances" in message.text
 
 
 def test_low_funds_has_a_message_of_its_own_saying_what_is_due():
-    result = {"job": "renew-batch", "dry_run": False, "regions": ["cn-hangzhou"], "renewed": [], "skipped": [],
-              "failed": [], "errors": [], "funds_short": {
-                  "horizon_days": 9, "currency": "CNY", "cash": 10.0, "credit": 0.0, "spendable": 10.0, "due": 30.0,
-                  "renewals": 20.0, "renewal_count": 2, "deductions": 10.0, "deduction_count": 1, "short_by": 20.0,
-                  "unknown_prices": 0, "unknown_instances": []}}
+    funds = funds_forecast(cash=10.0, credit=0.0, renewals=20.0, renewal_count=2, deductions=10.0,
+                           deduction_count=1, horizon_days=9, currency="CNY")
+    assert (funds.balance.spendable, funds.due, funds.short_by) == (10.0, 30.0, 20.0)
+    result = renew_result(regions=("cn-hangzhou",), funds=funds)
     (message,) = messages_for_result(result)
     assert "low funds" in message.title and "short by 20.00 CNY" in message.title
     assert "10.00 CNY (balance + credit) does not cover the next 9 days' charges of 30.00 CNY" in message.text

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..contract import to_contract
 from ..logs import JsonLogger
 from ..results import Alerts, JobResult
 from ..settings import environment_value
@@ -32,12 +31,12 @@ def send_alerts(result: JobResult, environ: Mapping[str, str], log: JsonLogger, 
         reminders = _Reminders(result, environ) if result.job == "scan-expiring" and result.counts()["count"] else None
         to_report = reminders.fresh_result if reminders else result
         quiet_line = all_clear and environment_value("SCAN_ALL_CLEAR", environ)
-        # The typed result: renew-batch's cap, budget and period are read from its fields (messages.py).
+        # From the typed result: every line of every message reads its fields (messages.py).
         outgoing = messages.messages_for_result(to_report, all_clear=quiet_line)
         if reminders is not None:  # the digest links tonight's expiry page, kept in the bucket (shared_store.py)
             from .shared_store import link_expiry_page
 
-            outgoing = link_expiry_page(outgoing, to_contract(result), environ, log)  # the whole night's page
+            outgoing = link_expiry_page(outgoing, result, environ, log)  # the whole night's page
         sent = notifier.send_all(outgoing)
         if reminders is None:
             return Alerts(len(outgoing), sent)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .advice import advice_for
+
+if TYPE_CHECKING:
+    from ..records import Failure, RegionError
+    from ..results import JobResult
 
 KEYWORD = "ECS renewal"
 
@@ -176,28 +180,20 @@ def shown(value: Any, default: str = "-") -> str:
     return default if value is None or value == "" else str(value)
 
 
-def by_fields(*fields: str):
-    # None-safe: a missing field sorts first instead of raising TypeError.
-    return lambda item: tuple(shown(item.get(field), "") for field in fields)
-
-
-def context_lines(result: Mapping[str, Any]) -> list[str]:
+def context_lines(result: JobResult) -> list[str]:
     """Where this happened: account (when the job reports one), regions, window, mode."""
-    lines = []
-    account = result.get("account") or result.get("account_id")
-    if account:
-        lines.append(f"- Account: {account}")
-    lines.append(f"- Regions: {', '.join(map(str, result.get('regions') or [])) or '-'}")
-    window = result.get("window") or {}
-    if window.get("start") or window.get("end"):
-        lines.append(f"- Window: {shown(window.get('start'))} → {shown(window.get('end'))} (UTC)")
-    if result.get("dry_run") and result.get("job") != "scan-expiring":  # a scan never changes anything
+    lines = [f"- Account: {result.account_id}"] if result.account_id else []
+    lines.append(f"- Regions: {', '.join(map(str, result.regions)) or '-'}")
+    if result.window is not None:
+        window = result.window.as_dict()
+        lines.append(f"- Window: {window['start']} → {window['end']} (UTC)")
+    if result.dry_run and result.job != "scan-expiring":  # a scan never changes anything
         lines.append("- Mode: DRY RUN, nothing was changed")
     return lines
 
 
 def message_header(
-    result: Mapping[str, Any], job: str, headline: str, extra: Iterable[str] = (), list_heading: str = ""
+    result: JobResult, job: str, headline: str, extra: Iterable[str] = (), list_heading: str = ""
 ) -> str:
     # The first line carries the keyword and the job; split_into_messages appends "(part i/n)" to it.
     details = "\n".join([*context_lines(result), *extra])
@@ -210,28 +206,29 @@ def message_title(job: str, summary: str) -> str:
     return f"{KEYWORD} · {job}: {summary}"
 
 
-def _problem(item: Mapping[str, Any]) -> str:
-    code, message = shown(item.get("code"), "Error"), shown(item.get("message"), "")
+def _problem(code: str | None, message: str | None) -> str:
+    code, message = shown(code, "Error"), shown(message, "")
     return f"{code}: {message}" if message else code
 
 
-def _failure_line(item: Mapping[str, Any]) -> str:
-    return f"- {shown(item.get('instance_id'))} · {shown(item.get('region'))} · {_problem(item)}"
+def _failure_line(failure: Failure) -> str:
+    return f"- {shown(failure.instance_id)} · {shown(failure.region)} · {_problem(failure.code, failure.message)}"
 
 
-def _region_error_line(item: Mapping[str, Any]) -> str:
-    if item.get("region") == "funds":  # about the account's money, not a region
-        return f"- balance · {_problem(item)}"
-    missing = f" · missing permission: {item['missing_action']}" if item.get("missing_action") else ""
-    return f"- region {shown(item.get('region'))} · {_problem(item)}{missing}"
+def _region_error_line(error: RegionError) -> str:
+    if error.region == "funds":  # about the account's money, not a region
+        return f"- balance · {_problem(error.code, error.message)}"
+    missing = f" · missing permission: {error.missing_action}" if error.missing_action else ""
+    return f"- region {shown(error.region)} · {_problem(error.code, error.message)}{missing}"
 
 
 def failure_messages(
-    result: Mapping[str, Any], job: str, failed_what: str, extra: Iterable[str] = ()
+    result: JobResult, job: str, failed_what: str, extra: Iterable[str] = (), *, failed: Iterable[Failure] = ()
 ) -> list[Message]:
-    """One message (or parts) for per-instance failures and region-level errors, [] when there are none."""
-    failed = sorted(result.get("failed") or [], key=by_fields("region", "instance_id"))
-    errors = sorted(result.get("errors") or [], key=by_fields("region"))
+    """One message (or parts) for per-instance failures (``failed``) and the result's region-level errors,
+    [] when there are none."""
+    failed = sorted(failed, key=lambda f: (shown(f.region, ""), shown(f.instance_id, "")))
+    errors = sorted(result.errors, key=lambda e: shown(e.region, ""))
     if not failed and not errors:
         return []
     problems = []
@@ -242,15 +239,15 @@ def failure_messages(
     headline = "FAILED: " + ", ".join(problems)
     lines = [_failure_line(item) for item in failed] + [_region_error_line(item) for item in errors]
     title = message_title(job, f"{len(failed) + len(errors)} FAILED")
-    advice = _advice_lines([*failed, *errors])
+    advice = _advice_lines([item.code for item in [*failed, *errors]])
     return split_into_messages(title, message_header(result, job, headline, [*extra, *advice], "Failures:"), lines)
 
 
-def _advice_lines(items: list[Mapping[str, Any]]) -> list[str]:
+def _advice_lines(codes: list[str | None]) -> list[str]:
     """Per distinct error code: what it means and what to do next (the failure list follows)."""
-    codes = Counter(shown(item.get("code"), "Error") for item in items)
-    lines = ["", "What it means and what to do:"] if codes else []
-    for code, count in sorted(codes.items(), key=lambda pair: (-pair[1], pair[0])):
+    counted = Counter(shown(code, "Error") for code in codes)
+    lines = ["", "What it means and what to do:"] if counted else []
+    for code, count in sorted(counted.items(), key=lambda pair: (-pair[1], pair[0])):
         meaning, action = advice_for(code)
         lines.append(f"- **{code}** ({count}): {meaning}. Next: {action}.")
     return lines

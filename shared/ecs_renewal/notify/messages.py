@@ -12,16 +12,13 @@ Rules every message follows:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..contract import to_contract
 from .markdown import (
     KEYWORD,
     MAX_MESSAGE_BYTES,
     Mention,
     Message,
-    by_fields,
     failure_messages,
     message_header,
     message_title,
@@ -29,40 +26,41 @@ from .markdown import (
     shown,
     split_into_messages,
 )
-from .renew_messages import renew_messages
 from .silent_messages import all_clear_message, deduction_block
 from .wording import auto_renew_phrase, instance_status_phrase
 
 if TYPE_CHECKING:
     from ..results import JobResult
+    from ..results.audit import AuditResult, Drift
+    from ..results.scan import Expiring, ScanResult
 
 __all__ = ["KEYWORD", "MAX_MESSAGE_BYTES", "Message", "messages_for_result", "split_into_messages"]
 
 
-def _scan_messages(result: Mapping[str, Any], *, all_clear: bool = True) -> list[Message]:
+def _scan_messages(result: ScanResult, *, all_clear: bool = True) -> list[Message]:
     job = "scan-expiring"
-    expiring = sorted(result.get("expiring") or [], key=by_fields("expired_time", "region", "instance_id"))
-    window = result.get("window") or {}
+    expiring = sorted(result.expiring, key=lambda e: (e.instance.expired_time_text, e.instance.region,
+                                                       e.instance.instance_id))
+    window = result.window.as_dict() if result.window is not None else {}
     start, end = shown(window.get("start")), shown(window.get("end"))
-    if all_clear and result.get("all_clear") and not expiring and not result.get("errors"):
-        return [all_clear_message(result["all_clear"])]
+    if all_clear and result.all_clear and not expiring and not result.errors:
+        return [all_clear_message(result.all_clear)]
     messages = []
     if expiring:
         verb = "expires" if len(expiring) == 1 else "expire"
         headline = f"{plural(len(expiring), 'instance')} {verb} between {start} and {end}"
         extra = []
-        failed_deductions = [item for item in expiring if item.get("deduction_failed")]
+        failed_deductions = [item for item in expiring if item.deduction_failed]
         if failed_deductions:  # at the top: the one thing on this list that is already failing
             headline, block = deduction_block(failed_deductions, headline)
             extra += block
-        cost = result.get("estimated_cost") or {}
-        if cost.get("amount") is not None and (cost.get("priced") or cost.get("unknown")):
-            unknown = f", {cost['unknown']} unknown" if cost.get("unknown") else ""
+        cost = result.estimated_cost
+        if cost.priced or cost.unknown:
+            unknown = f", {len(cost.unknown)} unknown" if cost.unknown else ""
             # One price per instance type (disks, bandwidth and images differ): renew-batch prices each instance.
-            extra.append(f"- Estimated renewal cost: {cost['amount']:,.2f} {shown(cost.get('currency'), '')}{unknown}"
+            extra.append(f"- Estimated renewal cost: {round(cost.total, 2):,.2f} {cost.currency}{unknown}"
                          " (per instance type)")
-        rows = _tiered_lines(expiring) if any("tier" in item for item in expiring) else [
-            (_expiring_line(item), _mentions(item)) for item in expiring]
+        rows = _tiered_lines(expiring)
         summary = f"{plural(len(expiring), 'instance')} expiring"
         if failed_deductions:
             summary = f"{len(failed_deductions)} auto-renew deduction FAILED, {summary}"
@@ -79,31 +77,31 @@ def _scan_messages(result: Mapping[str, Any], *, all_clear: bool = True) -> list
     return messages
 
 
-def _expiring_line(item: Mapping[str, Any]) -> str:
-    name = item.get("instance_name")
-    named = f" ({name})" if name and name != item.get("instance_id") else ""
-    when = item.get("expires_local") or item.get("expired_time")
-    parts = [f"- {shown(when)} · {shown(item.get('instance_id'))}{named} · {shown(item.get('region'))}"]
-    if item.get("auto_renew"):
-        parts.append(auto_renew_phrase(item["auto_renew"]))
-    if "price" in item:
-        price = item.get("price")
-        currency = shown(item.get("currency"), "")
-        parts.append(f"{price:,.2f} {currency}".strip() if price is not None else "price unknown")
-    if item.get("deduction_failed"):
+def _expiring_line(item: Expiring) -> str:
+    instance = item.instance
+    name = instance.instance_name
+    named = f" ({name})" if name and name != instance.instance_id else ""
+    when = item.expires_local or instance.expired_time_text
+    parts = [f"- {shown(when)} · {shown(instance.instance_id)}{named} · {shown(instance.region)}"]
+    if item.auto_renew:
+        parts.append(auto_renew_phrase(item.auto_renew))
+    if item.price_asked:
+        price = item.price
+        parts.append(f"{price.amount:,.2f} {price.currency}".strip() if price is not None else "price unknown")
+    if item.deduction_failed:
         parts.append("auto-renew deduction FAILED")
-    if item.get("owner"):
-        parts.append(f"@{item['owner']}")
-    if not item.get("auto_renew") and "price" not in item:
-        parts.append(instance_status_phrase(item.get("status")))
+    if item.owner:
+        parts.append(f"@{item.owner.value}")
+    if not item.auto_renew and not item.price_asked:
+        parts.append(instance_status_phrase(instance.status))
     return " · ".join(parts)
 
 
-def _tiered_lines(expiring: list[Mapping[str, Any]]) -> list[tuple[str, tuple[Mention, ...]]]:
+def _tiered_lines(expiring: list[Expiring]) -> list[tuple[str, tuple[Mention, ...]]]:
     """Groups by reminder tier, most urgent first (expired, then ≤1 day, ≤3 days, ...); whom each line names."""
-    groups: dict[int, list[Mapping[str, Any]]] = {}
+    groups: dict[int, list[Expiring]] = {}
     for item in expiring:
-        groups.setdefault(int(item.get("tier") if item.get("tier") is not None else 10_000), []).append(item)
+        groups.setdefault(int(item.tier if item.tier is not None else 10_000), []).append(item)
     lines: list[tuple[str, tuple[Mention, ...]]] = []
     for tier in sorted(groups):
         items = groups[tier]
@@ -113,81 +111,78 @@ def _tiered_lines(expiring: list[Mapping[str, Any]]) -> list[tuple[str, tuple[Me
     return lines
 
 
-def _mentions(item: Mapping[str, Any]) -> tuple[Mention, ...]:
-    """Whom a line @-mentions, as the scan typed the owner tag (``owner_kind``): a numeric DingTalk userId
+def _mentions(item: Expiring) -> tuple[Mention, ...]:
+    """Whom a line @-mentions, as the scan typed the owner tag (an ``Owner``): a numeric DingTalk userId
     stays a user id."""
-    return ((str(item["owner"]), item.get("owner_kind")),) if item.get("owner") else ()
+    return ((item.owner.value, item.owner.kind),) if item.owner else ()
 
 
-def _expected_line(expected: Mapping[str, Any] | None) -> str:
-    if not expected:
+def _expected_line(result: AuditResult) -> str:
+    if result.expected_auto_renew is None:  # a result read back that does not say (many accounts' merge)
         return "- Expected setting: not reported"
-    if not expected.get("auto_renew"):
+    if not result.expected_auto_renew:
         return "- Expected: auto-renew off"
-    return f"- Expected: {auto_renew_phrase(True, expected.get('duration'))}"
+    return f"- Expected: {auto_renew_phrase(True, result.duration)}"
 
 
-def _actual_setting(item: Mapping[str, Any]) -> str:
-    return auto_renew_phrase(item.get("auto_renew_enabled"), item.get("duration"))
+def _actual_setting(item: Drift) -> str:
+    return auto_renew_phrase(item.attribute.enabled, item.attribute.duration)
 
 
-def _audit_messages(result: Mapping[str, Any]) -> list[Message]:
+def _audit_messages(result: AuditResult) -> list[Message]:
     job = "audit-autorenew"
-    drift = sorted(result.get("drift") or [], key=by_fields("region", "instance_id"))
-    fixed_ids = {item.get("instance_id") for item in result.get("fixed") or []}
-    failed_ids = {item.get("instance_id") for item in result.get("failed") or []}
-    dry_run = bool(result.get("dry_run"))
+    drift = sorted(result.drift, key=lambda d: (d.region, d.attribute.instance_id))
+    fixed_ids = {item.instance_id for item in result.fixed}
+    failed_ids = {item.instance_id for item in result.failed}
     messages = []
     if drift or fixed_ids:
         lines = []
         for item in drift:
-            instance_id = item.get("instance_id")
+            instance_id = item.attribute.instance_id
             if instance_id in fixed_ids:
                 outcome = " → fixed"
             elif instance_id in failed_ids:
                 outcome = " → fix FAILED"
-            elif dry_run:
+            elif result.dry_run:
                 outcome = " → not changed (dry run)"
             else:
                 outcome = ""
-            where = f"{shown(instance_id)} · {shown(item.get('region'))}"
+            where = f"{shown(instance_id)} · {shown(item.region)}"
             lines.append(f"- {where} · {_actual_setting(item)}{outcome}")
         headline = f"{plural(len(drift), 'instance')} differ from the expected auto-renew setting"
-        extra = [_expected_line(result.get("expected"))]
+        extra = [_expected_line(result)]
         if fixed_ids:
             extra.append(f"- Fixed: {len(fixed_ids)} of {len(drift)}")
         summary = f"{len(drift)} drift" + (f", {len(fixed_ids)} fixed" if fixed_ids else "")
         header = message_header(result, job, headline, extra, "Drift:")
         messages += split_into_messages(message_title(job, summary), header, lines)
-    messages += failure_messages(result, job, "could not be fixed")
+    messages += failure_messages(result, job, "could not be fixed", failed=result.failed)
     return messages
 
 
-def _generic_messages(result: Mapping[str, Any]) -> list[Message]:
-    return failure_messages(result, shown(result.get("job"), "unknown job"), "failed")
+def messages_for_result(result: JobResult, *, all_clear: bool = True) -> list[Message]:
+    """The messages to send for one typed job result ([] when there is nothing worth telling anyone).
 
-
-_BY_JOB = {
-    "scan-expiring": _scan_messages,
-    "audit-autorenew": _audit_messages,
-}
-
-
-def messages_for_result(result: JobResult | Mapping[str, Any], *, all_clear: bool = True) -> list[Message]:
-    """The messages to send for one job result ([] when there is nothing worth telling anyone).
-
-    ``result``: the typed result (what ``notify/alerts.py`` passes), or the contract's dict (a result read
-    back from a run, hand-made shapes in tests), which is rendered as before.
-
-    ``all_clear``: a scan that found nothing (and failed nowhere) says so in one line (``SCAN_ALL_CLEAR``).
+    Many accounts' result is read as one (``as_one``: their rows together); a dict read back from a run
+    is typed first (``contract.from_contract``). ``all_clear``: a scan that found nothing (and failed
+    nowhere) says so in one line (``SCAN_ALL_CLEAR``).
     """
-    typed = None if isinstance(result, Mapping) else result
-    # The contract's dict, made once here: renew-batch's limits and period are read from the typed result;
-    # every other line still reads this dict (a later step types the rest).
-    contract = result if typed is None else to_contract(typed)
-    job = contract.get("job")
-    if job == "scan-expiring":
-        return _scan_messages(contract, all_clear=all_clear)
-    if job == "renew-batch":
-        return renew_messages(contract, typed)
-    return _BY_JOB.get(job, _generic_messages)(contract)
+    result = result.as_one()
+    if result.job == "scan-expiring":
+        from ..results.scan import ScanResult  # loaded already: the scan's own result
+
+        if isinstance(result, ScanResult):
+            return _scan_messages(result, all_clear=all_clear)
+    elif result.job == "renew-batch":
+        from ..results.renew import RenewResult  # only renew-batch's alerts load renew's messages (cold start)
+        from .renew_messages import renew_messages
+
+        if isinstance(result, RenewResult):
+            return renew_messages(result)
+    elif result.job == "audit-autorenew":
+        from ..results.audit import AuditResult
+
+        if isinstance(result, AuditResult):
+            return _audit_messages(result)
+    # A fan-out's dispatch errors, an account whose role failed, a job this module does not know.
+    return failure_messages(result, shown(result.job, "unknown job"), "failed")

@@ -1,24 +1,28 @@
-"""renew-batch's messages: what was renewed (for how long), and why nothing was when a limit stopped it.
+"""renew-batch's messages, from the typed :class:`~ecs_renewal.results.renew.RenewResult`: what was renewed
+(for how long), and why nothing was when a limit stopped it.
 
-The limits and the period come from the typed result (``RenewResult.plan.cap`` a :class:`CapExceeded`,
-``plan.budget`` a :class:`BudgetExceeded`, ``RenewResult.period``/``period_unit``); every other line still
-reads the contract's dict (a later step types the rest). Given only a dict (a result read back, a test's
-hand-made shape), the same fields are read from its ``cap_exceeded``/``budget_exceeded``/``period`` keys.
+Every line reads a typed field: the limits (``plan.cap`` a :class:`CapExceeded`, ``plan.budget`` a
+:class:`BudgetExceeded`, ``plan.funds_short`` a ``FundsForecast``), the candidates a limit held back
+(``plan.items``, :class:`PlannedRenewal`), the period (``period``/``period_unit``), the rows
+(:class:`Renewal`, :class:`Skip`, :class:`Failure`), the cost (a ``CostEstimate``) and the renewal
+ledger's alerts (a ``LedgerSummary``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from . import markdown as md
 from .wording import period_phrase, reason_phrase, terms_phrase
 
-if TYPE_CHECKING:  # a scan's alerts import this module too: it needs no plan (cold start)
-    from ..plan import BudgetExceeded, CapExceeded
-    from ..results import JobResult
+if TYPE_CHECKING:
+    from ..plan import BudgetExceeded, CapExceeded, PlannedRenewal, Renewal
+    from ..records import CostEstimate, Failure, Skip
+    from ..results.renew import LedgerSummary, RenewResult
 
+JOB = "renew-batch"
 LEDGER_PHRASES = {  # the renewal ledger's skips, counted together (their reasons name times and orders)
     "renewed": "renewed earlier by ecs-renewal (the renewal ledger)",
     "pending": "renewed moments ago by ecs-renewal, not visible yet",
@@ -27,14 +31,13 @@ LEDGER_PHRASES = {  # the renewal ledger's skips, counted together (their reason
 }
 
 
-def _skip_phrase(item: Mapping[str, Any]) -> str:
-    ledger = item.get("ledger")
-    if isinstance(ledger, Mapping):
-        return LEDGER_PHRASES.get(str(ledger.get("status")), "in the renewal ledger")
-    return reason_phrase(md.shown(item.get("reason"), "no reason given"))
+def _skip_phrase(skip: Skip) -> str:
+    if isinstance(skip.ledger, Mapping):
+        return LEDGER_PHRASES.get(str(skip.ledger.get("status")), "in the renewal ledger")
+    return reason_phrase(md.shown(skip.detail, "no reason given"))
 
 
-def _skipped_summary(skipped: list[Mapping[str, Any]]) -> list[str]:
+def _skipped_summary(skipped: Sequence[Skip]) -> list[str]:
     if not skipped:
         return []
     reasons = Counter(_skip_phrase(item) for item in skipped)
@@ -42,54 +45,38 @@ def _skipped_summary(skipped: list[Mapping[str, Any]]) -> list[str]:
     return [f"- Skipped: {len(skipped)} ({', '.join(f'{reason}: {count}' for reason, count in ordered)})"]
 
 
-def _renewed_line(item: Mapping[str, Any]) -> str:
-    line = (f"- {md.shown(item.get('instance_id'))} · {md.shown(item.get('region'))} · "
-            f"expiry {md.shown(item.get('expired_time'))}")
-    if item.get("terms"):
-        line += f" · {terms_phrase(item['terms'])}"
-    if item.get("price") is not None:
-        line += f" · {item['price']:,.2f} {md.shown(item.get('currency'), '')}".rstrip()
-    if item.get("order_id"):
-        line += f" · order {item['order_id']}"
+def _money(amount: float, currency: str) -> str:
+    return f"{amount:,.2f} {currency}".rstrip()
+
+
+def _renewed_line(renewal: Renewal) -> str:
+    item = renewal.planned
+    line = (f"- {md.shown(item.instance.instance_id)} · {md.shown(item.instance.region)} · "
+            f"expiry {md.shown(item.instance.expired_time_text)}")
+    terms = item.terms.describe()
+    if terms:
+        line += f" · {terms_phrase(terms)}"
+    if item.price is not None:
+        line += f" · {_money(item.price.amount, item.price.currency)}"
+    if renewal.order_id:
+        line += f" · order {renewal.order_id}"
     return line
 
 
-def _cost_lines(result: Mapping[str, Any]) -> list[str]:
-    cost = result.get("estimated_cost") or {}
-    if cost.get("amount") is None or not (cost.get("priced") or cost.get("unknown")):
+def _cost_lines(cost: CostEstimate | None) -> list[str]:
+    if cost is None or not (cost.priced or cost.unknown):
         return []
-    unknown = f" ({cost['unknown']} with no price available)" if cost.get("unknown") else ""
-    if cost.get("exact"):  # every instance priced on its own: what RenewInstance charges
-        currency = md.shown(cost.get("currency"), "")
-        return [f"- Cost: {cost['amount']:,.2f} {currency} (each instance priced)".replace("  ", " ")]
-    return [f"- Estimated cost: {cost['amount']:,.2f} {md.shown(cost.get('currency'), '')}{unknown}".rstrip()]
+    amount = round(cost.total, 2)  # in cents, as it is charged and as the contract shows it
+    if not cost.unknown:  # every instance priced on its own: what RenewInstance charges
+        return [f"- Cost: {amount:,.2f} {cost.currency} (each instance priced)".replace("  ", " ")]
+    return [f"- Estimated cost: {amount:,.2f} {cost.currency} ({len(cost.unknown)} with no price available)"]
 
 
-class _Budget(NamedTuple):
-    """What the budget message says: from a :class:`BudgetExceeded`, or from a contract's ``budget_exceeded``."""
-
-    amount: float
-    currency: str
-    max_cost: float
-    unknown: int
-    without_price: list[str]
-
-    @classmethod
-    def of(cls, budget: BudgetExceeded) -> _Budget:
-        cost = budget.cost  # rounded to cents, as the contract shows it and as it is charged
-        return cls(round(cost.total, 2), cost.currency, budget.max_cost, len(cost.unknown), sorted(cost.unknown)[:20])
-
-    @classmethod
-    def from_contract(cls, budget: Mapping[str, Any]) -> _Budget:
-        return cls(budget.get("amount") or 0, md.shown(budget.get("currency"), ""), budget.get("max_cost") or 0,
-                   budget.get("unknown") or 0, list(budget.get("unknown_instances") or []))
-
-
-def _budget_exceeded_message(result: Mapping[str, Any], budget: _Budget) -> md.Message:
-    currency = budget.currency or ""
-    amount, limit, unknown = budget.amount or 0, budget.max_cost or 0, budget.unknown or 0
+def _budget_exceeded_message(result: RenewResult, budget: BudgetExceeded) -> md.Message:
+    cost = budget.cost
+    currency, amount, limit = cost.currency, round(cost.total, 2), budget.max_cost
     reason = (f"estimated {amount:,.2f} {currency} is over the budget of {limit:,.2f} {currency}".replace("  ", " ")
-              if amount > limit else f"{unknown} prices could not be determined, so the cost is unknown")
+              if amount > limit else f"{len(cost.unknown)} prices could not be determined, so the cost is unknown")
     advice = [
         "",
         "The budget (max_cost / MAX_COST) is a second safety cap. These instances still expire. To proceed:",
@@ -97,14 +84,15 @@ def _budget_exceeded_message(result: Mapping[str, Any], budget: _Budget) -> md.M
         "1. Renew them by hand in the ECS console, or",
         "2. raise `max_cost` deliberately for one run, or renew a subset with `instance_ids`.",
     ]
-    if budget.without_price:
-        advice.append(f"Without a price: {', '.join(map(str, budget.without_price))}")
+    without_price = sorted(cost.unknown)[:20]  # as the contract's unknown_instances
+    if without_price:
+        advice.append(f"Without a price: {', '.join(without_price)}")
     summary = "NOTHING renewed, over budget" if amount > limit else "NOTHING renewed, cost unknown"
     return _stopped_message(result, f"Nothing was renewed: {reason}", advice, summary)
 
 
-def _cap_exceeded_message(result: Mapping[str, Any], cap: CapExceeded) -> md.Message:
-    candidates, limit = md.shown(cap.candidates, "?"), md.shown(cap.max_instances, "?")
+def _cap_exceeded_message(result: RenewResult, cap: CapExceeded) -> md.Message:
+    candidates, limit = cap.candidates, cap.max_instances
     # Why the cap exists and the three ways forward: whoever reads this has to act before the expiry.
     advice = [
         "",
@@ -120,12 +108,12 @@ def _cap_exceeded_message(result: Mapping[str, Any], cap: CapExceeded) -> md.Mes
     return _stopped_message(result, headline, advice, f"NOTHING renewed, {candidates} due > cap {limit}")
 
 
-def _stopped_message(result: Mapping[str, Any], headline: str, advice: list[str], summary: str) -> md.Message:
+def _stopped_message(result: RenewResult, headline: str, advice: list[str], summary: str) -> md.Message:
     """One message: why nothing was renewed, the ways forward, then the selected candidates, as many as fit
     (the operator decides from this list; the run's result has all of them under ``selected``)."""
-    job = "renew-batch"
-    selected = sorted(result.get("selected") or [], key=md.by_fields("expired_time", "region", "instance_id"))
-    text = md.message_header(result, job, headline, advice, "Selected, soonest first:" if selected else "")
+    selected = sorted(result.plan.items, key=lambda p: (p.instance.expired_time_text, p.instance.region,
+                                                        p.instance.instance_id))
+    text = md.message_header(result, JOB, headline, advice, "Selected, soonest first:" if selected else "")
     room = md.MAX_MESSAGE_BYTES - md.byte_length(text) - 200  # 200: the "and N more" line and the mentions
     lines: list[str] = []
     for item in selected:
@@ -137,119 +125,83 @@ def _stopped_message(result: Mapping[str, Any], headline: str, advice: list[str]
         room -= md.byte_length(line) + 1
     if lines:
         text += "\n\n" + "\n".join(lines)
-    return md.Message(title=md.message_title(job, summary), text=md.truncate_utf8(text, md.MAX_MESSAGE_BYTES))
+    return md.Message(title=md.message_title(JOB, summary), text=md.truncate_utf8(text, md.MAX_MESSAGE_BYTES))
 
 
-def _candidate_line(item: Mapping[str, Any]) -> str:
-    price = item.get("price")
-    cost = f"{price:,.2f} {md.shown(item.get('currency'), '')}".rstrip() if price is not None else "price not asked"
-    return (f"- {md.shown(item.get('instance_id'))} · {md.shown(item.get('region'))} · expiry "
-            f"{md.shown(item.get('expired_time'))} · {terms_phrase(item.get('terms'))} · {cost}")
+def _candidate_line(item: PlannedRenewal) -> str:
+    cost = _money(item.price.amount, item.price.currency) if item.price is not None else "price not asked"
+    return (f"- {md.shown(item.instance.instance_id)} · {md.shown(item.instance.region)} · expiry "
+            f"{md.shown(item.instance.expired_time_text)} · {terms_phrase(item.terms.describe())} · {cost}")
 
 
-class _Limits(NamedTuple):
-    """The run's count cap, budget and period: what stopped it, and how long what it renewed was renewed for."""
-
-    cap: CapExceeded | None
-    budget: _Budget | None
-    period: Any
-    unit: Any
-
-    @classmethod
-    def of(cls, typed: JobResult) -> _Limits:
-        """From the typed result: ``plan.cap``/``plan.budget`` (an AccountsResult's are every account's)."""
-        from ..results.renew import RenewResult  # loaded already: only renew-batch runs get here
-
-        budget = _Budget.of(typed.budget) if typed.budget is not None else None
-        if isinstance(typed, RenewResult):  # the event's period (each line says its own tag-chosen terms)
-            return cls(typed.plan.cap, budget, typed.period, typed.period_unit)
-        return cls(typed.cap, budget, None, None)  # many accounts: no one period to state
-
-    @classmethod
-    def from_contract(cls, result: Mapping[str, Any]) -> _Limits:
-        from ..plan import CapExceeded
-
-        cap, budget = result.get("cap_exceeded"), result.get("budget_exceeded")
-        period, unit = result.get("period"), result.get("period_unit")
-        if isinstance(period, Mapping):  # as renew-batch writes it: {"period": 1, "unit": "Month"}
-            period, unit = period.get("period"), period.get("unit")
-        return cls(CapExceeded(cap.get("candidates"), cap.get("max_instances")) if cap else None,
-                   _Budget.from_contract(budget) if budget else None, period, unit)
-
-
-def _length(limits: _Limits) -> str:
+def _length(result: RenewResult) -> str:
     """" for 1 month": the run's period (each line says an instance's own terms when its tags chose them)."""
-    return f" for {period_phrase(limits.period, limits.unit)}" if limits.period and limits.unit else ""
+    return f" for {period_phrase(result.period, result.period_unit)}" if result.period and result.period_unit else ""
 
 
-def _replay_message(earlier: int, repeated: list[Mapping[str, Any]]) -> md.Message:
+def _replay_message(earlier: int, repeated: Sequence[Failure]) -> md.Message:
     """A run that finds everything done already: one line, not the whole report again."""
     line = f"replay: nothing new, {earlier} renewed earlier"
     if repeated:  # named, with their codes: a refusal whose first report was lost is still seen here
-        named = ", ".join(f"{md.shown(item.get('instance_id'))} ({md.shown(item.get('code'), 'Error')})"
-                          for item in sorted(repeated, key=md.by_fields("region", "instance_id"))[:20])
+        named = ", ".join(f"{md.shown(item.instance_id)} ({md.shown(item.code, 'Error')})"
+                          for item in sorted(repeated, key=lambda f: (f.region or "", f.instance_id))[:20])
         line += f"; {len(repeated)} still failing as reported earlier: {named}"
-    return md.Message(title=md.message_title("renew-batch", line), text=f"### {md.KEYWORD} · renew-batch\n\n{line}")
+    return md.Message(title=md.message_title(JOB, line), text=f"### {md.KEYWORD} · {JOB}\n\n{line}")
 
 
-def _ledger_messages(result: Mapping[str, Any]) -> list[md.Message]:
+def _ledger_messages(result: RenewResult, ledger: LedgerSummary | None) -> list[md.Message]:
     """What the renewal ledger found that a person must check (with the order ids), and forced renewals."""
-    alerts = sorted((result.get("ledger") or {}).get("alerts") or [], key=md.by_fields("region", "instance_id"))
+    alerts = sorted(ledger.alerts if ledger else (), key=lambda a: (a.region, a.instance_id))
     if not alerts:
         return []
-    job = "renew-batch"
-    lines = [f"- {md.shown(a.get('instance_id'))} · {md.shown(a.get('region'))} · {md.shown(a.get('detail'))}"
-             for a in alerts]
+    lines = [f"- {md.shown(a.instance_id)} · {md.shown(a.region)} · {md.shown(a.detail)}" for a in alerts]
     advice = ["", "Check these orders in the Billing console (Orders) and the instances' expiry before anything "
               "else is renewed by hand; the ledger is the instances' `ecs-renewal:intent` / `ecs-renewal:renewed` "
               "tags."]
     headline = f"Renewal ledger: {len(alerts)} {'entry' if len(alerts) == 1 else 'entries'} to check"
-    header = md.message_header(result, job, headline, advice, "Entries:")
-    return md.split_into_messages(md.message_title(job, f"LEDGER: {len(alerts)} to check"), header, lines)
+    header = md.message_header(result, JOB, headline, advice, "Entries:")
+    return md.split_into_messages(md.message_title(JOB, f"LEDGER: {len(alerts)} to check"), header, lines)
 
 
-def renew_messages(result: Mapping[str, Any], typed: JobResult | None = None) -> list[md.Message]:
-    """``result``: the contract's dict; ``typed``: the same result typed, when there is one (the limits and
-    the period are read from it)."""
-    job = "renew-batch"
-    limits = _Limits.of(typed) if typed is not None else _Limits.from_contract(result)
-    renewed = sorted(result.get("renewed") or [], key=md.by_fields("expired_time", "region", "instance_id"))
-    skipped = list(result.get("skipped") or [])
-    failed = list(result.get("failed") or [])
-    repeated = [item for item in failed if item.get("reported_at")]  # the same refusal, reported before
-    fresh = {**result, "failed": [item for item in failed if not item.get("reported_at")]}
-    cap, budget = limits.cap, limits.budget
-    dry_run = bool(result.get("dry_run"))
+def _limit_messages(result: RenewResult) -> list[md.Message]:
+    """Why nothing was renewed: the count cap, the budget, the funds (each a message of its own)."""
     messages = []
-    earlier = [item for item in skipped if item.get("ledger")]
-    if earlier and not (renewed or fresh["failed"] or result.get("errors") or cap or budget or dry_run):
-        return [_replay_message(len(earlier), repeated), *_ledger_messages(result)]
-    if cap:
-        messages.append(_cap_exceeded_message(result, cap))
-    if budget:
-        messages.append(_budget_exceeded_message(result, budget))
-    funds = result.get("funds_short")
-    stopped = bool(cap or budget)  # the budget message already explains why nothing was renewed
-    if funds:
+    if result.cap:
+        messages.append(_cap_exceeded_message(result, result.cap))
+    if result.budget:
+        messages.append(_budget_exceeded_message(result, result.budget))
+    if result.funds_short:
         from .silent_messages import funds_short_message
 
-        messages.append(funds_short_message(result, funds))
-        stopped = True
+        messages.append(funds_short_message(result, result.funds_short))
+    return messages
+
+
+def renew_messages(result: RenewResult) -> list[md.Message]:
+    renewed = sorted(result.renewed, key=lambda r: (r.planned.instance.expired_time_text, r.planned.instance.region,
+                                                    r.planned.instance.instance_id))
+    repeated = [item for item in result.failed if item.reported_at]  # the same refusal, reported before
+    fresh = [item for item in result.failed if not item.reported_at]
+    earlier = [item for item in result.skipped if item.ledger]
+    stopped = result.plan.stopped
+    if earlier and not (renewed or fresh or result.errors or stopped or result.dry_run):
+        return [_replay_message(len(earlier), repeated), *_ledger_messages(result, result.ledger)]
+    messages = _limit_messages(result)
     # Skipped-only runs still get a message (people want to know why nothing was renewed), except when
-    # the cap message already explains it.
-    if renewed or (skipped and not stopped):
+    # a limit's message already explains it.
+    if renewed or (result.skipped and not stopped):
         count = md.plural(len(renewed), "instance")
-        length = _length(limits)
-        if dry_run:
+        length = _length(result)
+        if result.dry_run:
             headline = f"DRY RUN: would renew {count}{length}"
             summary = f"DRY RUN, would renew {len(renewed)}"
         else:
             headline, summary = f"Renewed {count}{length}", f"renewed {len(renewed)}"
-        heading = ("Would renew:" if dry_run else "Renewed:") if renewed else ""
+        heading = ("Would renew:" if result.dry_run else "Renewed:") if renewed else ""
         still = [f"- Still failing, reported earlier: {len(repeated)}"] if repeated else []
-        header = md.message_header(result, job, headline, [*_cost_lines(result), *_skipped_summary(skipped), *still],
-                                   heading)
-        messages += md.split_into_messages(md.message_title(job, summary), header, [_renewed_line(i) for i in renewed])
-    messages += md.failure_messages(fresh, job, "failed to renew")
-    messages += _ledger_messages(result)
+        header = md.message_header(result, JOB, headline,
+                                   [*_cost_lines(result.cost), *_skipped_summary(result.skipped), *still], heading)
+        messages += md.split_into_messages(md.message_title(JOB, summary), header, [_renewed_line(i) for i in renewed])
+    messages += md.failure_messages(result, JOB, "failed to renew", failed=fresh)
+    messages += _ledger_messages(result, result.ledger)
     return messages

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..logs import JsonLogger
 from .markdown import MAX_BODY_BYTES, Message
+
+if TYPE_CHECKING:
+    from ..results.scan import ScanResult
 
 PAGE_LINK_SECONDS = 7 * 24 * 3600
 LEDGER_OBJECT = "ledgers/reminders.json"
@@ -45,13 +48,13 @@ def reminder_store(environ: Mapping[str, str]) -> Any:
     return ObjectKeyStore(store, LEDGER_OBJECT)
 
 
-def link_expiry_page(messages: Sequence[Message], result: Mapping[str, Any], environ: Mapping[str, str],
+def link_expiry_page(messages: Sequence[Message], result: ScanResult, environ: Mapping[str, str],
                      log: JsonLogger) -> list[Message]:
     """The scan's digest with a link to tonight's expiry page, stored in the bucket (unchanged without one)."""
     messages = list(messages)
     store = shared_store(environ)
     url_base, secret = environ.get("APPROVAL_URL", "").strip(), environ.get("APPROVAL_SECRET", "")
-    if store is None or not url_base or not messages or not result.get("expiring"):
+    if store is None or not url_base or not messages or not result.expiring:
         return messages
     try:
         from datetime import timedelta
@@ -60,9 +63,9 @@ def link_expiry_page(messages: Sequence[Message], result: Mapping[str, Any], env
         from ..report.html import render_expiry_report
         from ..timeutil import utc_now, zone
 
-        tz_name = str(result.get("time_zone") or environ.get("ALERT_TIMEZONE") or "UTC")
-        page = render_expiry_report(dict(result), tz=zone(tz_name), tz_name=tz_name)
-        day = str((result.get("window") or {}).get("start", ""))[:10] or "latest"
+        tz_name = result.time_zone or environ.get("ALERT_TIMEZONE") or "UTC"
+        page = render_expiry_report(result, tz=zone(tz_name), tz_name=tz_name)
+        day = result.window.as_dict()["start"][:10] if result.window else "latest"
         name = f"expiry-{day}"
         key = f"pages/{name}.html"
         url = signed_page_link(url_base, name, utc_now() + timedelta(seconds=PAGE_LINK_SECONDS), secret)
