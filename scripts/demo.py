@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 from ecs_emulator import Emulator, FleetSpec  # noqa: E402
 from ecs_renewal import logs  # noqa: E402
 from ecs_renewal.cli.output import html_page  # noqa: E402
+from ecs_renewal.contract import from_contract  # noqa: E402
 from ecs_renewal.notify.wording import audited_state, reason_phrase  # noqa: E402
 from tests.handlers import PROJECT_ENV, fc_context, invoke  # noqa: E402
 
@@ -109,7 +110,7 @@ def main() -> int:
         tiers = Counter(row["tier"] for row in scan["expiring"])
         print("   By reminder tier: " + ", ".join(f"≤{t}d: {tiers[t]}" for t in sorted(t for t in tiers if t)))
         html = ROOT / "build" / "expiries.html"
-        html.write_text(html_page(scan), encoding="utf-8")
+        html.write_text(html_page(from_contract(scan)), encoding="utf-8")
         print(f"   The same as a page (timeline + table): {html.relative_to(ROOT)} — for your own account, "
               "`.venv/bin/ecs-renewal scan --format html > expiries.html` (README, Command line).")
 

@@ -16,6 +16,7 @@ import ecs_renewal
 from ecs_emulator import Emulator
 from ecs_renewal.cli import EXIT_BROKEN_PIPE, build_parser, jobs
 from ecs_renewal.cli.output import FORMATS, render
+from ecs_renewal.contract import from_contract
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +60,7 @@ def formats_rendered(job: str) -> set[str]:
     accepted = set()
     for fmt in FORMATS:
         try:
-            render({"job": job, "regions": ["cn-hangzhou"], "dry_run": True}, fmt, io.StringIO())
+            render(from_contract({"job": job, "regions": ["cn-hangzhou"], "dry_run": True}), fmt, io.StringIO())
         except SystemExit:
             continue
         accepted.add(fmt)

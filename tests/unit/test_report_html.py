@@ -1,4 +1,5 @@
-"""The expiry report is one self-contained page with a timeline, the table and the run's figures."""
+"""The expiry report is one self-contained page with a timeline, the table and the run's figures (drawn from
+the typed scan result: each dict here is read back with ``contract.from_contract``, as the CLI reads one)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from ecs_renewal.report.html import render_expiry_report
 from ecs_renewal.timeutil import zone
+from tests.builders import typed
 
 RESULT = {
     "job": "scan-expiring", "regions": ["cn-hangzhou", "cn-shanghai"], "errors": [], "request_id": "r-1",
@@ -40,7 +42,7 @@ class Outline(HTMLParser):
 
 
 def page() -> tuple[str, Outline]:
-    text = render_expiry_report(RESULT, tz=zone("Asia/Shanghai"), tz_name="Asia/Shanghai")
+    text = render_expiry_report(typed(RESULT), tz=zone("Asia/Shanghai"), tz_name="Asia/Shanghai")
     outline = Outline()
     outline.feed(text)
     return text, outline
@@ -88,7 +90,7 @@ def test_tier_lines_run_between_bars_never_through_one(start):
     rows = [{**row, "expired_time": f"2026-11-{day}T{hour}:00Z"}
             for row in RESULT["expiring"] for day in range(25, 30) for hour in ("02", "11", "20")]
     window = {"start": start, "end": "2026-12-25T00:00Z"}
-    text = render_expiry_report({**RESULT, "expiring": rows, "window": window}, tz=zone("Asia/Shanghai"))
+    text = render_expiry_report(typed({**RESULT, "expiring": rows, "window": window}), tz=zone("Asia/Shanghai"))
     wide, narrow = charts(text)["timeline-wide"], charts(text)["timeline-narrow"]
     bars = [_numbers(tag, "x", "width") for tag in re.findall(r"<rect [^>]*>", wide)]
     lines = [_numbers(tag, "x1")[0] for tag in re.findall(r'<line class="tier"[^>]*>', wide)]
@@ -103,7 +105,7 @@ def test_tier_lines_run_between_bars_never_through_one(start):
 def test_tier_line_is_on_the_day_boundary_nearest_to_when_the_tier_ends():
     # 2026-11-25T12:00Z is 20:00 in Shanghai: one day later is 11-26 20:00, nearer 11-27 00:00 than 11-26 00:00.
     result = {**RESULT, "window": {"start": "2026-11-25T12:00Z", "end": "2026-12-25T00:00Z"}}
-    text = render_expiry_report(result, tz=zone("Asia/Shanghai"), tiers=(1,))
+    text = render_expiry_report(typed(result), tz=zone("Asia/Shanghai"), tiers=(1,))
     assert "reminder tier ≤ 1 day: expiring before 11-26 20:00" in text
     slot = (1200 - 40 - 12) / 31  # 11-25 .. 12-25 in Shanghai: 31 days
     (x,) = [float(v) for v in re.findall(r'<line class="tier" x1="([\d.]+)"', charts(text)["timeline-wide"])]
@@ -124,11 +126,12 @@ def test_table_says_auto_renew_and_status_in_plain_words():
     cells = dict.fromkeys(re.findall(r'data-label="(?:Auto-renew|Status)">([^<]*(?:<span[^>]*>[^<]*)?)', text))
     assert list(cells) == ["running", "off", "on", "stopped"]
     assert "AutoRenewal" not in text and "Normal<" not in text and "Running" not in text
-    lapsing = render_expiry_report({**RESULT, "expiring": [{**RESULT["expiring"][0], "auto_renew": "NotRenewal"}]})
+    lapsing_row = {**RESULT["expiring"][0], "auto_renew": "NotRenewal"}
+    lapsing = render_expiry_report(typed({**RESULT, "expiring": [lapsing_row]}))
     assert '<span class="lapse">letting it expire</span>' in lapsing and "NotRenewal" not in lapsing
     assert "<b>1</b><span>letting it expire (the owner&#x27;s choice)</span>" in lapsing
 
 
 def test_empty_window_says_so():
-    text = render_expiry_report({**RESULT, "expiring": [], "estimated_cost": {}})
+    text = render_expiry_report(typed({**RESULT, "expiring": [], "estimated_cost": {}}))
     assert "Nothing expires in this window." in text

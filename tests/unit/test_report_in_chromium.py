@@ -22,6 +22,7 @@ import pytest
 
 from ecs_renewal.report.html import render_expiry_report
 from ecs_renewal.timeutil import zone
+from tests.builders import typed
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = os.environ.get("CHROMIUM") or next(filter(None, map(shutil.which, BROWSERS)), None)
@@ -75,7 +76,7 @@ parent.document.body.append(pre);
 
 
 def layout(width: int) -> dict:
-    page = render_expiry_report(fleet(), tz=zone("Asia/Shanghai"), tz_name="Asia/Shanghai")
+    page = render_expiry_report(typed(fleet()), tz=zone("Asia/Shanghai"), tz_name="Asia/Shanghai")
     assert "<script" not in page  # the page has none; the measuring script is the test's own
     framed = page.replace("</body>", MEASURE + "</body>")
     wrapper = ('<!DOCTYPE html><html><body style="margin:0">'

@@ -148,7 +148,10 @@ def _show_result(data: bytes, fmt: str, request_id: str) -> int:
     if not isinstance(result, dict) or "job" not in result:
         sys.stdout.write(data.decode("utf-8", "replace") + "\n")
         return EXIT_OK
+    from ..contract import from_contract
+
+    typed = from_contract(result)  # the answer read back: the table, the CSV and the exit status read it typed
     if fmt == "table":
         print(f"request id {request_id}")
-    render(result, fmt, sys.stdout)
-    return exit_status(result)
+    render(typed, fmt, sys.stdout, contract=result)  # JSON: the answer as it came
+    return exit_status(typed)

@@ -129,8 +129,11 @@ def run_command(args: argparse.Namespace) -> int:
     except CredentialsError as error:
         hint = "for the emulator, paste the export lines `python -m ecs_renewal emulator` prints"
         return bad_input(f"{str(error).rstrip('.')}; {hint}")
-    render(result, args.format, sys.stdout)
-    return exit_status(result)
+    from ..contract import from_contract
+
+    typed = from_contract(result)  # run_job returns the contract's dict: typed again (its exact inverse)
+    render(typed, args.format, sys.stdout, contract=result)
+    return exit_status(typed)
 
 
 def job_environment(args: argparse.Namespace) -> dict[str, str]:

@@ -13,12 +13,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..notify.wording import auto_renew_state, instance_status_phrase
 from ..tiers import DEFAULT_TIERS, EXPIRED, tier_label
-from ..timeutil import parse_minute
 from .style import STYLE, TIER_COLOUR
+
+if TYPE_CHECKING:
+    from ..records import CostEstimate, RegionError
+    from ..results.scan import Expiring, ScanResult
 
 # Colour-blind-safe palette (Okabe–Ito), one colour per region in order of appearance.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -28,17 +31,16 @@ WIDE_W, WIDE_H, WIDE_LEFT, WIDE_RIGHT, WIDE_TOP, WIDE_BOTTOM = 1200, 260, 40, 12
 NARROW_W, NARROW_ROW, NARROW_LABEL, NARROW_VALUE, NARROW_TIER_GAP = 360, 22, 78, 86, 16
 
 def render_expiry_report(
-    result: dict[str, Any], *, tz: timezone | Any = timezone.utc, tz_name: str = "UTC",
+    result: ScanResult, *, tz: timezone | Any = timezone.utc, tz_name: str = "UTC",
     tiers: tuple[int, ...] = DEFAULT_TIERS, generated_at: datetime | None = None,
 ) -> str:
-    """The page for a scan-expiring result (rows may carry ``price``, ``currency``, ``tier``, ``owner``)."""
-    rows = list(result.get("expiring", []))
-    window = result.get("window") or {}
-    start = parse_minute(window["start"]) if window.get("start") else datetime.now(timezone.utc)
-    end = parse_minute(window["end"]) if window.get("end") else start + timedelta(days=7)
-    regions = list(dict.fromkeys([*result.get("regions", []), *(r["region"] for r in rows)]))
+    """The page for a scan-expiring result (its ``Expiring`` rows: price, tier, owner, auto-renew)."""
+    rows = list(result.expiring)
+    start = result.window.start if result.window else datetime.now(timezone.utc)
+    end = result.window.end if result.window else start + timedelta(days=7)
+    regions = list(dict.fromkeys([*result.regions, *(r.instance.region for r in rows)]))
     colours = {region: PALETTE[i % len(PALETTE)] for i, region in enumerate(regions)}
-    cost = result.get("estimated_cost") or {}
+    cost = result.estimated_cost
     generated = (generated_at or datetime.now(timezone.utc)).astimezone(tz)
     timeline = _Timeline(rows, start, end, tz, tiers)
 
@@ -60,30 +62,28 @@ def render_expiry_report(
         f'<section><h2>Instances ({len(rows)})</h2><div class="table-box">',
         _table(rows, tz),
         "</div></section>",
-        _errors(result.get("errors", [])),
+        _errors(result.errors),
         f"<footer>Generated {generated:%Y-%m-%d %H:%M} ({escape(tz_name)}) by ecs-renewal scan-expiring"
-        f"{' · request ' + escape(str(result['request_id'])) if result.get('request_id') else ''}.</footer>",
+        f"{' · request ' + escape(str(result.request_id)) if result.request_id else ''}.</footer>",
         "</body></html>",
     ]
     return "\n".join(parts)
 
 
-def _figures(rows: list[dict[str, Any]], cost: dict[str, Any], result: dict[str, Any], tz: Any) -> str:
-    first = min((r["expired_time"] for r in rows), default=None)
-    soonest = f"{parse_minute(first).astimezone(tz):%Y-%m-%d %H:%M}" if first else None
-    amount = cost.get("amount")
-    currency = cost.get("currency") or ""
-    cost_text = f"{amount:,.2f} {currency}".strip() if amount is not None else "—"
-    unknown = cost.get("unknown") or 0
-    auto = sum(1 for r in rows if r.get("auto_renew") == "AutoRenewal")
-    lapsing = sum(1 for r in rows if r.get("auto_renew") == "NotRenewal")
+def _figures(rows: list[Expiring], cost: CostEstimate, result: ScanResult, tz: Any) -> str:
+    first = min((r.instance.expired_time for r in rows), default=None)
+    soonest = f"{first.astimezone(tz):%Y-%m-%d %H:%M}" if first else None
+    cost_text = f"{round(cost.total, 2):,.2f} {cost.currency}".strip()
+    unknown = len(cost.unknown)
+    auto = sum(1 for r in rows if r.auto_renew == "AutoRenewal")
+    lapsing = sum(1 for r in rows if r.auto_renew == "NotRenewal")
     figures = [
         (str(len(rows)), "instances expiring"),
         (cost_text, "estimated renewal cost" + (f" ({unknown} unknown)" if unknown else "")),
         (soonest or "—", "first expiry"),
         (str(auto), "with auto-renew on"),
         (str(lapsing), "letting it expire (the owner's choice)"),
-        (str(len(result.get("errors", []))), "region errors"),
+        (str(len(result.errors)), "region errors"),
     ]
     cells = "".join(f'<div class="figure"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for v, k in figures)
     return f'<section class="figures" aria-label="Figures">{cells}</section>'
@@ -92,16 +92,16 @@ def _figures(rows: list[dict[str, Any]], cost: dict[str, Any], result: dict[str,
 class _Timeline:
     """What both charts draw: instances (and cost) per local day, and where each reminder tier ends."""
 
-    def __init__(self, rows: list[dict[str, Any]], start: datetime, end: datetime, tz: Any,
+    def __init__(self, rows: list[Expiring], start: datetime, end: datetime, tz: Any,
                  tiers: tuple[int, ...]) -> None:
         first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
         self.days: list[date] = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         self.counts: dict[date, Counter[str]] = defaultdict(Counter)
         self.costs: dict[date, float] = defaultdict(float)
         for row in rows:
-            day = parse_minute(row["expired_time"]).astimezone(tz).date()
-            self.counts[day][row["region"]] += 1
-            self.costs[day] += row.get("price") or 0.0
+            day = row.instance.expired_time.astimezone(tz).date()
+            self.counts[day][row.instance.region] += 1
+            self.costs[day] += row.price.amount if row.price else 0.0
         self.peak = max((sum(c.values()) for c in self.counts.values()), default=0) or 1
         # A tier ends at start + N days, usually in the middle of a local day. The line goes on the day
         # boundary nearest to that moment — between two bars, never through one — and its label says the
@@ -245,23 +245,21 @@ COLUMNS = (  # (heading, css class)
 )
 
 
-def _table(rows: list[dict[str, Any]], tz: Any) -> str:
+def _table(rows: list[Expiring], tz: Any) -> str:
     body = []
     for row in rows:
-        tier = row.get("tier")
+        tier, instance, price = row.tier, row.instance, row.price
         css = "tier-expired" if tier == EXPIRED else f"tier-{tier}" if tier else ""
-        expires = parse_minute(row["expired_time"]).astimezone(tz)
-        price = row.get("price")
-        auto_renew = auto_renew_state(row.get("auto_renew")) if row.get("auto_renew") else "—"
+        auto_renew = auto_renew_state(row.auto_renew) if row.auto_renew else "—"
         values = [
-            f"{expires:%Y-%m-%d %H:%M}", escape(str(row.get("days_left", ""))),
-            f'<span class="tag">{escape(tier_label(tier))}</span>' if "tier" in row else "—",
-            escape(row["instance_id"]), escape(row.get("instance_name") or "") or "—", escape(row["region"]),
-            escape(instance_status_phrase(row.get("status"))) if row.get("status") else "—",
-            f'<span class="lapse">{escape(auto_renew)}</span>' if row.get("auto_renew") == "NotRenewal"
+            f"{instance.expired_time.astimezone(tz):%Y-%m-%d %H:%M}", escape(str(round(row.days_left, 1))),
+            f'<span class="tag">{escape(tier_label(tier))}</span>',
+            escape(instance.instance_id), escape(instance.instance_name) or "—", escape(instance.region),
+            escape(instance_status_phrase(instance.status)) if instance.status else "—",
+            f'<span class="lapse">{escape(auto_renew)}</span>' if row.auto_renew == "NotRenewal"
             else escape(auto_renew),
-            escape(row.get("owner") or "") or "—",
-            f'{price:,.2f} {escape(row.get("currency") or "")}'.strip() if price is not None else "unknown",
+            escape(row.owner.value if row.owner else "") or "—",
+            f"{price.amount:,.2f} {escape(price.currency)}".strip() if price is not None else "unknown",
         ]
         tds = "".join(f'<td class="{cls}" data-label="{head}">{value}</td>'
                       for (head, cls), value in zip(COLUMNS, values, strict=True))
@@ -272,9 +270,8 @@ def _table(rows: list[dict[str, Any]], tz: Any) -> str:
     return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _errors(errors: list[dict[str, Any]]) -> str:
+def _errors(errors: tuple[RegionError, ...]) -> str:
     if not errors:
         return ""
-    items = "".join(f"<li>{escape(e['region'])}: {escape(e['code'])} — {escape(e.get('message', ''))}</li>"
-                    for e in errors)
+    items = "".join(f"<li>{escape(e.region or '')}: {escape(e.code)} — {escape(e.message)}</li>" for e in errors)
     return f'<section class="errors"><h2>Regions not read</h2><ul>{items}</ul></section>'
