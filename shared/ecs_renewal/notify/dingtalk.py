@@ -9,16 +9,10 @@ and the signing secret are registered with the logger and never logged (only the
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import http.client
 import json
 import random
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -31,6 +25,7 @@ from ecs_renewal.notify.markdown import (
     dingtalk_body,
     truncate_utf8,
 )
+from ecs_renewal.notify.robot_http import Outcome, post_once, sign
 from ecs_renewal.notify.robot_limits import (
     ERRCODE_RATE_LIMITED,
     RATE_LIMIT_BLOCK_SECONDS,
@@ -41,12 +36,8 @@ from ecs_renewal.notify.robot_limits import (
 
 __all__ = ["MAX_BODY_BYTES", "MAX_MESSAGE_BYTES", "SENDS_PER_MINUTE", "Delivery", "DingTalkNotifier", "Message", "sign"]
 
-ERRCODE_OK = 0
-ERRCODES_RETRYABLE = frozenset({-1})  # "system busy": DingTalk's side, may pass
-
 _BACKOFF_BASE_SECONDS = 0.5
 _BACKOFF_MAX_SECONDS = 4.0
-_MAX_RESPONSE_BYTES = 64 * 1024
 
 # One HTTP attempt may take this long. A run's alerts together may take SEND_ALL_BUDGET_SECONDS: a slow
 # or hanging robot must not push the run past the function's timeout (Function Compute would then replay
@@ -55,22 +46,6 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 SEND_ALL_BUDGET_SECONDS = 30.0
 # An undelivered message's text goes to the log (so nothing is lost), cut to this many characters.
 _LOGGED_TEXT_CHARS = 4000
-
-
-def sign(secret: str, timestamp_ms: int) -> str:
-    """The URL-encoded ``sign`` parameter for a robot with the signing ("加签") security setting."""
-    string_to_sign = f"{timestamp_ms}\n{secret}"
-    digest = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).digest()
-    return urllib.parse.quote_plus(base64.b64encode(digest).decode("ascii"))
-
-
-class _Outcome:
-    """What one HTTP attempt came to: delivered, worth retrying, or a final failure (with log fields)."""
-
-    def __init__(self, ok: bool, retryable: bool = False, **fields: object) -> None:
-        self.ok = ok
-        self.retryable = retryable
-        self.fields = fields
 
 
 class Delivery(NamedTuple):
@@ -278,42 +253,13 @@ class DingTalkNotifier:
             self._sleep(delay)
         return False  # unreachable: the loop always returns on its last attempt
 
-    def _post_once(self, body: bytes) -> _Outcome:
-        request = urllib.request.Request(
-            self._signed_url(),
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
+    def _post_once(self, body: bytes) -> Outcome:
         self._budget.record(self._clock())
-        try:
-            timeout = self._timeout
-            if self._send_deadline is not None:  # never wait past the run's alert budget
-                timeout = max(0.1, min(timeout, self._send_deadline - time.monotonic()))
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                status = response.status
-                raw = response.read(_MAX_RESPONSE_BYTES)
-        except urllib.error.HTTPError as exc:  # before URLError: HTTPError is a subclass of it
-            # 5xx: DingTalk's side, may pass. 4xx: our request is wrong, the same request stays wrong.
-            exc.close()
-            return _Outcome(False, retryable=exc.code >= 500, http_status=exc.code)
-        except (OSError, http.client.HTTPException) as exc:
-            # URLError, timeouts, refused/reset connections are all OSError; a truncated or garbled
-            # response is an HTTPException. A timed-out POST may have been delivered anyway: a duplicate
-            # chat message is a better failure than a lost alert.
-            reason = getattr(exc, "reason", exc)
-            return _Outcome(False, retryable=True, error=type(exc).__name__, detail=str(reason))
-
-        if status != 200:
-            return _Outcome(False, http_status=status)
-        try:
-            reply = json.loads(raw.decode("utf-8"))
-            errcode, errmsg = int(reply.get("errcode", -1)), str(reply.get("errmsg", ""))
-        except (ValueError, AttributeError, TypeError):
-            return _Outcome(False, http_status=status, error="response is not the expected JSON")
-        if errcode == ERRCODE_OK:
-            return _Outcome(True)
-        if errcode == ERRCODE_RATE_LIMITED:
+        timeout = self._timeout
+        if self._send_deadline is not None:  # never wait past the run's alert budget
+            timeout = max(0.1, min(timeout, self._send_deadline - time.monotonic()))
+        outcome = post_once(self._signed_url(), body, timeout)
+        if outcome.fields.get("errcode") == ERRCODE_RATE_LIMITED:
             # Blocked for 10 minutes: stop sending from this notifier instead of hitting the block again.
             self._budget.block(self._clock() + RATE_LIMIT_BLOCK_SECONDS)
-        return _Outcome(False, retryable=errcode in ERRCODES_RETRYABLE, errcode=errcode, errmsg=errmsg)
+        return outcome
