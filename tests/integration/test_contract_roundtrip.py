@@ -96,3 +96,19 @@ def test_multi_account_results_round_trip(run, emulator, accounts, job):
     assert [entry["ok"] for entry in result["accounts"]] == [True, True, False]  # the third: no role
     assert job != "renew-batch" or result["cap_exceeded"]["accounts"] == [PROD]
     round_trips(result)
+
+
+def test_a_fan_out_and_its_shards_round_trip(run, emulator, env, accounts):
+    env.update(REGIONS="cn-hangzhou,cn-shanghai,cn-beijing", SHARD_SIZE="2", FC_ENDPOINT=emulator.url)
+    emulator.fc.environment = {key: env[key] for key in ("REGIONS", "ECS_ENDPOINT", "STS_ENDPOINT", "ACCOUNTS",
+                                                         "SHARD_SIZE", "FC_ENDPOINT")}
+    for region in ("cn-hangzhou", "cn-beijing"):
+        emulator.add_instance(region, expired_time=soon(), account_id=PROD)
+    coordinator = run("renew-batch", {"dry_run": False}, request_id="coord-1")
+    assert coordinator["coordinator"] is True and coordinator["shards"]
+    round_trips(coordinator)
+    assert emulator.fc.wait_idle(30)
+    shards = [r.result for r in emulator.fc.records("renew-batch")]
+    assert shards and all(shard.get("shard") for shard in shards)
+    for shard in shards:
+        round_trips(shard)
