@@ -10,15 +10,19 @@ result (``as_row``); the dict itself is made once, by :func:`ecs_renewal.contrac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import ApiError
 from .gateway.models import Instance
 from .logs import redact
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .results.ledger import LedgerNote
 
 # Small values are NamedTuples (immutable, typed, and far cheaper to define at a cold start than a
 # dataclass); the records a person reads about are frozen dataclasses, compared by identity (eq=False:
@@ -47,13 +51,13 @@ class Skip:
     instance: Instance
     code: SkipCode
     detail: str
-    ledger: Mapping[str, Any] | None = None  # RENEWED_EARLIER: what the renewal ledger recorded
+    ledger: LedgerNote | None = None  # RENEWED_EARLIER: what the renewal ledger recorded
 
     def as_row(self) -> dict[str, Any]:
         row = {"instance_id": self.instance.instance_id, "region": self.instance.region, "reason": self.detail,
                "code": self.code.value}
         if self.ledger is not None:
-            row["ledger"] = dict(self.ledger)
+            row["ledger"] = self.ledger.as_dict()
         return row
 
 

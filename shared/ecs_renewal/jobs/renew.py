@@ -152,7 +152,9 @@ def read_ledger_first(guard: LedgerGuard, selected: Selected) -> tuple[Selected,
     for instance, terms in selected:
         view = views[instance.instance_id] = guard.check(instance)
         if guard.blocks(view):
-            earlier.append(Skip(instance, SkipCode.RENEWED_EARLIER, view.detail, ledger=view.as_dict()))
+            from ..results.ledger import LedgerNote  # on the first skip the ledger decides, not at a cold start
+
+            earlier.append(Skip(instance, SkipCode.RENEWED_EARLIER, view.detail, ledger=LedgerNote.of(view.as_dict())))
         else:
             kept.append((instance, terms))
     return kept, earlier, views

@@ -11,7 +11,7 @@ ledger's alerts (a ``LedgerSummary``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import markdown as md
@@ -32,8 +32,8 @@ LEDGER_PHRASES = {  # the renewal ledger's skips, counted together (their reason
 
 
 def _skip_phrase(skip: Skip) -> str:
-    if isinstance(skip.ledger, Mapping):
-        return LEDGER_PHRASES.get(str(skip.ledger.get("status")), "in the renewal ledger")
+    if skip.ledger is not None:
+        return LEDGER_PHRASES.get(skip.ledger.status, "in the renewal ledger")
     return reason_phrase(md.shown(skip.detail, "no reason given"))
 
 

@@ -25,6 +25,28 @@ class LedgerAlert(NamedTuple):
         return self._asdict()
 
 
+class LedgerNote(NamedTuple):
+    """What the ledger said about one instance it skipped (a ``Skip``'s ``ledger``): its status (``renewed``,
+    ``pending``, ``moved_otherwise``, ``unconfirmed``, ...), its sentence, and the order and times it recorded."""
+
+    status: str
+    detail: str
+    order_id: str | None = None
+    failed: str | None = None
+    recorded_at: str | None = None
+    old_expiry: str | None = None
+    expected_expiry: str | None = None
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any]) -> LedgerNote:
+        """From ``LedgerView.as_dict()`` (or the contract's row read back): the keys it knows."""
+        return cls(**{name: fields[name] for name in cls._fields if name in fields})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in self._asdict().items()
+                if value is not None or key in ("status", "detail")}
+
+
 class LeftoverIntents(NamedTuple):
     """Early intents a stopped plan could not withdraw (harmless: the next run renews once, same token)."""
 

@@ -26,7 +26,7 @@ from ..tag_rules import Owner, RenewalTerms
 from ..timeutil import parse_minute
 from . import Alerts, JobResult
 from .audit import AuditResult, Drift, Fix
-from .ledger import LedgerAlert, LedgerSummary, LeftoverIntents
+from .ledger import LedgerAlert, LedgerNote, LedgerSummary, LeftoverIntents
 from .renew import RenewResult
 from .runs import LIMIT_KEYS, ROW_LISTS, AccountFailed, AccountsResult, CoordinatorResult
 from .scan import AllClear, Expiring, ScanResult
@@ -99,8 +99,9 @@ def failure(row: Row) -> Failure:
 def skip(row: Row) -> Skip:
     code = row.get("code")
     known = code in SkipCode._value2member_map_
+    ledger = row.get("ledger")
     return Skip(instance(row), SkipCode(code) if known else SkipCode.UNSTATED, str(row.get("reason") or ""),
-                ledger=row.get("ledger"))
+                ledger=LedgerNote.of(ledger) if ledger else None)
 
 
 def terms(text: str) -> RenewalTerms:
