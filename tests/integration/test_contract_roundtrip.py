@@ -112,3 +112,53 @@ def test_a_fan_out_and_its_shards_round_trip(run, emulator, env, accounts):
     assert shards and all(shard.get("shard") for shard in shards)
     for shard in shards:
         round_trips(shard)
+
+
+def csv_from_the_dict(result: dict) -> list[list[str]]:
+    """The sheet as the contract's dict alone gives it: each list's rows, the section's columns."""
+    from ecs_renewal.cli.output import SECTIONS
+
+    sections = SECTIONS[result["job"]]
+    columns = list(dict.fromkeys(c for _, section in sections for c in section))
+    shown = [["outcome", *columns] if len(sections) > 1 else columns]
+    for key, _ in sections:
+        for row in result.get(key) or []:
+            cells = ["" if row.get(c) is None else str(row.get(c)).lower() if isinstance(row.get(c), bool)
+                     else str(row.get(c)) for c in columns]
+            shown.append([key, *cells] if len(sections) > 1 else cells)
+    return shown
+
+
+def shown_from_typed_fields(run, emulator, job: str, accounts: tuple[str, ...]) -> int:
+    """The CLI's CSV, table and exit status of a result read back, against what its dict says."""
+    import csv
+    import io
+
+    from ecs_renewal.cli.output import exit_status, render
+
+    later = 24 * 60 if job == "audit-autorenew" else 48
+    ids = [emulator.add_instance("cn-hangzhou", expired_time=soon(later), account_id=account) for account in accounts]
+    emulator.add_instance("cn-hangzhou", expired_time=soon(later), account_id=accounts[0], renewal_status="NotRenewal")
+    result = json.loads(json.dumps(run(job, {"dry_run": True})))
+    typed = from_contract(result)
+    sheet = io.StringIO()
+    render(typed, "csv", sheet)
+    assert list(csv.reader(io.StringIO(sheet.getvalue()))) == csv_from_the_dict(result)  # every account's rows
+    table = io.StringIO()
+    render(typed, "table", table)
+    main_list = {"scan-expiring": "expiring", "renew-batch": "renewed", "audit-autorenew": "drift"}[job]
+    label = "would renew" if job == "renew-batch" else main_list
+    assert f"{label} ({len(result[main_list])})" in table.getvalue()
+    assert all(instance_id in table.getvalue() for instance_id in ids)
+    return exit_status(typed)
+
+
+@pytest.mark.parametrize("job", ["scan-expiring", "renew-batch", "audit-autorenew"])
+def test_the_cli_shows_a_read_back_result_from_its_typed_fields(run, emulator, job):
+    assert shown_from_typed_fields(run, emulator, job, ("1234567890123456",) * 3) == 0
+
+
+@pytest.mark.parametrize("job", ["scan-expiring", "renew-batch", "audit-autorenew"])
+def test_the_cli_shows_every_account_of_a_read_back_result(run, emulator, accounts, job):
+    # 1: the third account's role cannot be assumed
+    assert shown_from_typed_fields(run, emulator, job, (PROD, STAGING, STAGING)) == 1
