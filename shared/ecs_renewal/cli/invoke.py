@@ -17,7 +17,7 @@ from typing import Any
 
 from ..gateway.fc import APIS, DEFAULT_SERVICE, fc_endpoint, invoke_client
 from .jobs import COMMANDS, bad_input, read_event_file
-from .output import EXIT_FAILED, EXIT_OK, FORMATS, exit_status, render
+from .output import EXIT_FAILED, EXIT_OK, FORMATS, show
 
 __all__ = ["add_parser", "check_event", "fc_endpoint", "run_command"]
 
@@ -148,10 +148,6 @@ def _show_result(data: bytes, fmt: str, request_id: str) -> int:
     if not isinstance(result, dict) or "job" not in result:
         sys.stdout.write(data.decode("utf-8", "replace") + "\n")
         return EXIT_OK
-    from ..contract import from_contract
-
-    typed = from_contract(result)  # the answer read back: the table, the CSV and the exit status read it typed
     if fmt == "table":
         print(f"request id {request_id}")
-    render(typed, fmt, sys.stdout, contract=result)  # JSON: the answer as it came
-    return exit_status(typed)
+    return show(result, fmt, sys.stdout)  # typed again; JSON prints the answer as it came

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.table import EVENT_SETTINGS, Setting
-from .output import EXIT_BAD_INPUT, FORMATS, exit_status, render
+from .output import EXIT_BAD_INPUT, FORMATS, show
 
 DESCRIPTION = (
     "Runs the function's job on this machine with the same code: the flags (or --event FILE, flags "
@@ -129,11 +129,7 @@ def run_command(args: argparse.Namespace) -> int:
     except CredentialsError as error:
         hint = "for the emulator, paste the export lines `python -m ecs_renewal emulator` prints"
         return bad_input(f"{str(error).rstrip('.')}; {hint}")
-    from ..contract import from_contract
-
-    typed = from_contract(result)  # run_job returns the contract's dict: typed again (its exact inverse)
-    render(typed, args.format, sys.stdout, contract=result)
-    return exit_status(typed)
+    return show(result, args.format, sys.stdout)  # run_job returns the contract's dict: shown typed
 
 
 def job_environment(args: argparse.Namespace) -> dict[str, str]:

@@ -105,6 +105,16 @@ def render(result: JobResult, fmt: str, out: TextIO, *, contract: Mapping[str, A
         out.write(table(result))
 
 
+def show(contract: Mapping[str, Any], fmt: str, out: TextIO) -> int:
+    """A result as the contract's dict (``run_job``'s, or a function's answer): read back typed
+    (``contract.from_contract``, its exact inverse), shown, and its exit status."""
+    from ..contract import from_contract
+
+    typed = from_contract(contract)
+    render(typed, fmt, out, contract=contract)
+    return exit_status(typed)
+
+
 # --- table ----------------------------------------------------------------------------------------------
 
 
