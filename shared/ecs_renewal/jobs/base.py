@@ -9,6 +9,7 @@ interleaving, and no list is shared between threads.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
@@ -84,6 +85,30 @@ def region_wide_map(work: Callable[[T], U], items: Iterable[T], region_of: Calla
 
     done = [pair for region in bounded_map(one_region, list(grouped), width.region_concurrency) for pair in region]
     return [value for _, value in sorted(done, key=lambda pair: pair[0])]
+
+
+def in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` in a thread now; the function returned waits for it and returns its value (or raises
+    what it raised). Call it on every path: a job's calls must all be answered before it counts them."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, raised there
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=run, name="ecs-renewal-background", daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
+    return result
 
 
 def api_calls(ctx: JobContext) -> dict[str, int]:

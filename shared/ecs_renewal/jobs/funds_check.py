@@ -13,7 +13,7 @@ and the renewals go on without the forecast — an expiring server is the greate
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from .source import Ahead
 
 if TYPE_CHECKING:  # the forecast's module only when a forecast is made (FUNDS_HORIZON_DAYS > 0)
     from ..funds import FundsForecast
+    from ..gateway.bss import Balance  # loaded with the first balance read, not with the job
     from ..plan import RenewalPlan
 
 BALANCE_SCOPE = "funds"  # the ``region`` of an error about the account's money, not a region
@@ -95,13 +96,17 @@ def deductions_due(ctx: JobContext, horizon: timedelta, planned: set[str], known
 
 
 def check_funds(ctx: JobContext, plan: RenewalPlan, known: list[Due], already: tuple[RegionError, ...] = (),
-                ahead: Ahead | None = None) -> tuple[FundsForecast | None, list[RegionError]]:
-    """The forecast (None when off, or when the balance is unreadable) and the errors met making it."""
+                ahead: Ahead | None = None, *, balance_read: Callable[[], Balance] | None = None,
+                ) -> tuple[FundsForecast | None, list[RegionError]]:
+    """The forecast (None when off, or when the balance is unreadable) and the errors met making it.
+
+    ``balance_read``: the balance read already under way (renew-batch asks it while pricing); else read here.
+    """
     days = ctx.settings.funds_horizon_days
     if not days:
         return None, []
     try:
-        balance = ctx.gateway.account_balance()
+        balance = (balance_read or ctx.gateway.account_balance)()
     except Exception as error:  # noqa: BLE001 - reported; the renewals go on without the forecast
         failed = RegionError.from_error(BALANCE_SCOPE, error, prefix=UNREADABLE)
         ctx.log.error("funds_unknown", code=failed.code, message=failed.message)

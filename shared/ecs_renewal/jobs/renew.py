@@ -22,7 +22,7 @@ the result is sorted by (region, instance id), so the result is the same whateve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from ..errors import ApiError
@@ -36,7 +36,7 @@ from ..results import JobResult
 from ..results.renew import RenewResult
 from ..tag_rules import RenewalTerms
 from ..timeutil import utc_now
-from .base import JobContext, api_calls, bounded_map, by_region, region_wide_map
+from .base import JobContext, api_calls, bounded_map, by_region, in_background, region_wide_map
 from .funds_check import check_funds, run_look_ahead
 from .ledger_guard import Early, LedgerGuard, LedgerUnavailable
 from .source import Ahead, Sourced, candidates, expiring_and_ahead
@@ -68,6 +68,8 @@ def run(ctx: JobContext) -> RenewResult:
     # budget is a ceiling (issue 13) and what a person approves is what is paid (issue 15). A run that will
     # renew writes the ledger's intents meanwhile (withdrawn below if a limit stops the plan).
     early = None if settings.dry_run or awaiting else guard
+    # The funds forecast's balance (one BSS call) is asked meanwhile too: it is not on the pricing lanes.
+    balance_read = in_background(ctx.gateway.account_balance) if settings.funds_horizon_days and not cap else None
     prices, intents = ({}, {}) if cap else exact_prices(ctx, selected, early)
     plan = plan_renewals(selected, settings, prices)
     if plan.budget:
@@ -77,8 +79,10 @@ def run(ctx: JobContext) -> RenewResult:
         left_to_platform = [(s.instance, durations.get(s.instance.instance_id, 1)) for s in let_go
                             if s.code in (SkipCode.AUTO_RENEWING, SkipCode.DEDUCTION_FAILED)]
         funds, funds_errors = check_funds(ctx, plan, left_to_platform, (*sourced.errors, *unreadable),
-                                          ahead)
+                                          ahead, balance_read=balance_read)
         plan = replace(plan, funds=funds)
+    elif balance_read is not None:
+        unused_balance(ctx, balance_read)
     if plan.stopped:
         withdraw(ctx, guard, intents, selected)
     outcomes = [] if plan.stopped or awaiting else Renew(ctx, guard, views, intents).process(plan.items)
@@ -130,6 +134,15 @@ def exact_prices(ctx: JobContext, selected: Sequence[tuple[Instance, RenewalTerm
     intents = {instance.instance_id: intent for (instance, _), (_, intent) in zip(selected, done, strict=True)
                if intent is not None}
     return prices, intents
+
+
+def unused_balance(ctx: JobContext, balance_read: Callable[[], object]) -> None:
+    """The budget stopped the plan: the balance asked meanwhile is not needed (but is waited for, so that every
+    call is answered before the run counts them); a failure to read it does not matter then."""
+    try:
+        balance_read()
+    except Exception as error:  # noqa: BLE001 - no forecast is made: nothing to report
+        ctx.log.info("funds_not_needed", error=type(error).__name__)
 
 
 def withdraw(ctx: JobContext, guard: LedgerGuard, intents: dict[str, Early], selected: Selected) -> None:
