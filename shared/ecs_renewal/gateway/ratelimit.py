@@ -6,14 +6,17 @@ a throttle one should probe at 1 QPS (ECS "API throttling" doc, Quota Center's d
 ParentUid"). One limiter serves one account's run (each account has its own caller), so a lane per
 (region, action) is exactly the cloud's counter. Each lane combines:
 
-- a **token bucket** that paces calls at ``PACING_SHARE`` of the limit, with a small burst, so calls
-  arrive evenly (a burst lands on the server spread out by its queue, and spills into the next second);
-- a **sliding one-second window** holding at most ``PACING_SHARE`` of the limit, checked on when calls
+- a **token bucket** that paces calls at the lane's share of the limit — ``STATED_SHARE`` (85 %) of a
+  quota ``ECS_MAX_QPS`` states, ``PACING_SHARE`` (80 %) of a documented, unverified default — with a
+  small burst, so calls arrive evenly (a burst lands on the server spread out by its queue, and spills
+  into the next second);
+- a **sliding one-second window** holding at most that share of the limit, checked on when calls
   really leave (a thread woken late must not bunch up with the next ones): the hard guarantee that no
-  second ever sees more sends than that, whatever the bucket allowed. The missing 20 % absorbs how the
+  second ever sees more sends than that, whatever the bucket allowed. The missing 15–20 % absorbs how the
   server's clock sees our sends: a call waits in queues for a varying time before ECS counts it, and a
-  stall of up to a quarter of a second (a busy gateway, a GC pause) must not crowd one of its seconds —
-  a single refusal costs the rest of a minute. (Measured: at 95 % a 2-core bench saw refusals.)
+  stall (a busy gateway, a GC pause, a starved CPU) must not crowd one of its seconds — a single refusal
+  costs the rest of a minute. (Measured, README Performance: 90 % was refused beside CPU-burning
+  processes, 85 % was not.)
 - **the minute block**: a throttling answer stops the lane until the next wall-clock minute (no call
   could pass before it), then the lane **probes at 1 QPS**, one call in flight, until a call is admitted;
   it then resumes *below the rate that was throttled* — at most ``DECREASE`` of the lane's limit and of
