@@ -84,3 +84,17 @@ def estimate(prices: Iterable[tuple[str, Price | tuple[float, str] | None]]) -> 
     return CostEstimate.of([(instance_id, Price(*price) if isinstance(price, tuple) else price)
                             for instance_id, price in prices])
 
+
+def exact_price(gateway: EcsGateway, region: str, instance_id: str, terms: RenewalTerms) -> Price | None:
+    """This instance's own DescribeRenewalPrice for these terms (None: not offered, or unreadable): what
+    RenewInstance charges (disks, bandwidth, a paid image). renew-batch plans with it, applying an approved
+    plan compares against it; here, not in ``approval/``, so that a renewal never loads the approval code."""
+    query = price_query(terms) if terms.expected_renew_day is None else (None, None)
+    if query is None:
+        return None
+    try:
+        quote = gateway.renewal_price(region, instance_id, period=query[0], price_unit=query[1],
+                                      expected_renew_day=terms.expected_renew_day)
+    except Exception:  # noqa: BLE001 - an unknown price is refused (applying) or planned as unknown
+        return None
+    return Price(quote.trade_price, quote.currency)

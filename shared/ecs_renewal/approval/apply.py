@@ -21,7 +21,7 @@ from ..errors import ApiError
 from ..gateway.ecs import EcsGateway
 from ..gateway.models import Instance
 from ..idempotency import renewal_client_token
-from ..records import Price
+from ..pricing import exact_price  # also renew-batch's: the quote a plan carries is the one applying compares
 from ..tag_rules import RenewalTerms
 from ..timeutil import parse_expired_time
 from .document import Plan, PlanEntry
@@ -161,21 +161,6 @@ class PlanApplier:
             return "PriceRose", (f"the price rose from {entry.price:.2f} {entry.currency} to {quote.amount:.2f} "
                                  f"{quote.currency} since planning: approve a new plan")
         return None
-
-
-def exact_price(gateway: EcsGateway, region: str, instance_id: str, terms: RenewalTerms) -> Price | None:
-    """This instance's own DescribeRenewalPrice for these terms (None: not offered, or unreadable)."""
-    from ..pricing import price_query
-
-    query = price_query(terms) if terms.expected_renew_day is None else (None, None)
-    if query is None:
-        return None
-    try:
-        quote = gateway.renewal_price(region, instance_id, period=query[0], price_unit=query[1],
-                                      expected_renew_day=terms.expected_renew_day)
-    except Exception:  # noqa: BLE001 - an unknown price is refused (applying) or planned as unknown
-        return None
-    return Price(quote.trade_price, quote.currency)
 
 
 def apply_with_environment(plan: Plan, store: ObjectStore | None, context: Any, environ: Mapping[str, str],

@@ -122,7 +122,7 @@ def exact_prices(ctx: JobContext, selected: Sequence[tuple[Instance, RenewalTerm
     lanes (DescribeRenewalPrice, TagResources) fill at once, and the renewals then need only RenewInstance
     and the outcome tag. Every region at once, ``RENEW_CONCURRENCY`` instances of each.
     """
-    from ..approval.apply import exact_price
+    from ..pricing import exact_price
 
     def quote(item: tuple[Instance, RenewalTerms]) -> tuple[Price | None, Early | None]:
         instance, terms = item
