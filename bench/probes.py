@@ -10,11 +10,13 @@ module its first invocation loads) against a bare ``import aliyunsdkcore.client`
 interpreter, with byte-code cached as on a deployed function. Each round runs the bare import and the
 three handlers back to back; the ratio is the median over the rounds of (the round's handler mean ÷ its
 bare import): a shared machine's speed drifts, and what is measured together drifts together. Also
-reports which optional modules (STS, fc2, the CLI, the emulator, the DingTalk sender, the HTML report) a
-handler loaded: none should be. ``--against DIR`` (another checkout, e.g. ``git worktree add /tmp/old <commit>``)
-measures that checkout's handlers in the same rounds, with its own byte-code cache, so that two versions are
-compared on the same machine at the same moment (``against``: its ratio and times); every other round runs
-the candidates in reverse order, so that neither always goes first.
+reports which optional modules (STS, both FC clients, the CLI, the emulator, alerts, the HTML report,
+approval, accounts, the funds forecast, the file store) a handler loaded: none should be.
+
+``--against DIR`` (another checkout, e.g. ``git worktree add /tmp/old <commit>``) measures that checkout's
+handlers in the same rounds, with its own byte-code cache, so that two versions are compared on the same
+machine at the same moment (``against``: its ratio and times); every other round runs the candidates in
+reverse order, so that neither always goes first.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ FUNCTIONS = {
     "renew-batch": "ecs_renewal.jobs.renew",
     "audit-autorenew": "ecs_renewal.jobs.audit",
 }
-OPTIONAL_MODULES = ("aliyunsdksts", "fc2", "ecs_renewal.gateway.sts", "ecs_renewal.cli", "ecs_emulator",
-                    "ecs_renewal.notify.dingtalk", "ecs_renewal.report")
+OPTIONAL_MODULES = ("aliyunsdksts", "fc2", "alibabacloud_fc20230330", "ecs_renewal.gateway.sts",
+                    "ecs_renewal.gateway.fc", "ecs_renewal.cli", "ecs_emulator", "ecs_renewal.notify",
+                    "ecs_renewal.report", "ecs_renewal.approval", "ecs_renewal.accounts", "ecs_renewal.funds",
+                    "ecs_renewal.idempotency.persistence.file")
 
 _BARE = """
 import time
