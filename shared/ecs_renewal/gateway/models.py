@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from ..timeutil import format_minute, parse_expired_time
 
 
-@dataclass(frozen=True, eq=False)  # compared by identity (as the records that carry it): no __eq__ to build
+@dataclass(frozen=True)  # compared by value: a plan (RenewalPlan) is a value, and it holds instances
 class Instance:
     """One instance as DescribeInstances describes it (the fields the jobs read)."""
 
