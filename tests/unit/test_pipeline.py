@@ -58,6 +58,16 @@ def test_the_plan_is_a_pure_function_of_instances_settings_and_prices():
                                                                "unknown": 0}
 
 
+
+def test_the_plan_is_a_value_two_plans_of_equal_instances_are_equal():
+    prices = {f"i-bp1{n:09d}": Price(361.0, "CNY") for n in range(3)}
+
+    def plan():  # new Instance objects each time, equal field by field
+        return plan_renewals([(instance(n), RenewalTerms(1, "Month")) for n in range(3)], settings(), prices)
+
+    assert plan() == plan()
+
+
 def test_the_cap_is_checked_before_any_price_and_the_budget_after():
     selected = [(instance(n), RenewalTerms(1, "Month")) for n in range(3)]
     capped = plan_renewals(selected, settings(max_instances=2), {})
