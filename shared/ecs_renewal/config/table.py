@@ -70,9 +70,14 @@ def _event(name: str, env: str | None, check: p.Check, parse: p.EnvParse | None 
     return Setting(name, event=True, env=env, check=check, parse=parse, **rest)
 
 
+def _text(name: str, kind: str, help: str, *, env: str, **rest: Any) -> Setting:
+    """A variable read as it is (a URL, a name, a path, a secret): no check beyond being set."""
+    return Setting(name, kind, help, env=env, parse=p.env_as_is, **rest)
+
+
 def _fc(env: str, help: str) -> Setting:
     """Set by Function Compute itself (or by hand for ``invoke``); read by ``gateway/fc.py``."""
-    return Setting(env.lower(), "string", help, env=env, parse=p.env_as_is, default_text="set by Function Compute")
+    return _text(env.lower(), "string", help, env=env, default_text="set by Function Compute")
 
 
 # --- event keys (each also an environment default where one makes sense), in the contract's order -------
@@ -200,72 +205,66 @@ ENVIRONMENT_SETTINGS = (
     Setting("notify_state_dir", "folder", "where a scan remembers the reminders it sent today",
             env="NOTIFY_STATE_DIR", parse=p.env_text(lambda text: text), default_text="`/tmp/ecs-renewal`",
             jobs=frozenset((SCAN,))),
-    Setting("dingtalk_webhook", "URL", "the group robot's URL (with `access_token`); unset: no messages",
-            env="DINGTALK_WEBHOOK", parse=p.env_as_is),
-    Setting("dingtalk_secret", "string", "the group robot's signing secret", env="DINGTALK_SECRET",
-            parse=p.env_as_is),
+    _text("dingtalk_webhook", "URL", "the group robot's URL (with `access_token`); unset: no messages",
+          env="DINGTALK_WEBHOOK"),
+    _text("dingtalk_secret", "string", "the group robot's signing secret", env="DINGTALK_SECRET"),
     # Approval (approval/): renew-batch plans and asks the group; approve-renewal applies what was approved.
     Setting("approval", "`off` or `required`", "`required`: renew-batch only plans, stores the plan and sends an "
             "Approve/Reject card; `approve-renewal` applies it when approved", env="APPROVAL",
             parse=p.env_text(p.one_of(("off", "required"))), default="off", jobs=frozenset((RENEW,))),
-    Setting("approval_secret", "secret (16+ bytes)", "signs plans and approval links (HMAC); never a cloud "
-            "credential", env="APPROVAL_SECRET", parse=p.env_as_is, jobs=frozenset((RENEW,))),
+    _text("approval_secret", "secret (16+ bytes)", "signs plans and approval links (HMAC); never a cloud "
+          "credential", env="APPROVAL_SECRET", jobs=frozenset((RENEW,))),
     Setting("approval_ttl", "hours 1..168", "how long a plan (and its links) may be applied", env="APPROVAL_TTL",
             parse=p.env_int(p.int_in(1, 168)), default=12, jobs=frozenset((RENEW,))),
-    Setting("approval_url", "URL", "approve-renewal's HTTP trigger URL (the card's buttons link there)",
-            env="APPROVAL_URL", parse=p.env_as_is, jobs=frozenset((RENEW,))),
-    Setting("approval_bucket", "OSS bucket name", "where plans, run records, the expiry page and the reminder "
-            "ledger are kept (created by you; ram/README.md)", env="APPROVAL_BUCKET", parse=p.env_as_is,
-            default_text="none: a folder (`APPROVAL_STORE_DIR`)"),
-    Setting("approval_store_dir", "folder", "the store when there is no bucket (command line, tests)",
-            env="APPROVAL_STORE_DIR", parse=p.env_as_is),
+    _text("approval_url", "URL", "approve-renewal's HTTP trigger URL (the card's buttons link there)",
+          env="APPROVAL_URL", jobs=frozenset((RENEW,))),
+    _text("approval_bucket", "OSS bucket name", "where plans, run records, the expiry page and the reminder "
+          "ledger are kept (created by you; ram/README.md)", env="APPROVAL_BUCKET",
+          default_text="none: a folder (`APPROVAL_STORE_DIR`)"),
+    _text("approval_store_dir", "folder", "the store when there is no bucket (command line, tests)",
+          env="APPROVAL_STORE_DIR"),
     Setting("oss_endpoint", "base URL", "every OSS call goes here", env="OSS_ENDPOINT", parse=p.env_url,
             default_text="the functions' region's public endpoint"),
-    Setting("approvers", "comma-separated staff ids", "robot mode: whose `approve <plan id>` counts",
-            env="APPROVERS", parse=p.env_as_is, default_text="none: link mode", jobs=frozenset((RENEW,))),
+    _text("approvers", "comma-separated staff ids", "robot mode: whose `approve <plan id>` counts",
+          env="APPROVERS", default_text="none: link mode", jobs=frozenset((RENEW,))),
     Setting("approvals_needed", "int 1..10", "robot mode: distinct approvers needed (2 = four eyes)",
             env="APPROVALS_NEEDED", parse=p.env_int(p.int_in(1, 10)), default=1, jobs=frozenset((RENEW,))),
-    Setting("dingtalk_app_secret", "secret", "robot mode: the enterprise-internal robot's AppSecret (checks "
-            "DingTalk's callback signature)", env="DINGTALK_APP_SECRET", parse=p.env_as_is,
-            jobs=frozenset((RENEW,))),
-    Setting("accounts_json", "JSON `[{\"account_id\",\"role_arn\",\"name\"}]`", "target accounts (read by "
-            "`accounts.py`)", env="ACCOUNTS", parse=p.env_as_is, default_text="the function's own account"),
-    Setting("accounts_file", "path", "a JSON file of target accounts shipped with the code", env="ACCOUNTS_FILE",
-            parse=p.env_as_is),
-    Setting("fc_endpoint", "base URL", "how the coordinator (and `invoke`) reaches Function Compute (see "
-            "[Command line](#command-line))", env="FC_ENDPOINT", parse=p.env_as_is,
-            default_text="from the account and region"),
-    Setting("fc_api", "`fc3` or `fc2`", "the Function Compute API the coordinator (and `invoke`) calls: `fc3` "
-            "for what `s.yaml` deploys, `fc2` only for functions deployed as FC 2.0 services", env="FC_API",
-            parse=p.env_as_is, default_text="`fc3`"),
-    Setting("fanout_api", "`fc3` or `fc2`", "the same, where a variable may not start with `FC_`",
-            env="FANOUT_API", parse=p.env_as_is),
-    Setting("fc_service_name", "string", "fc2 only: the service the coordinator invokes", env="FC_SERVICE_NAME",
-            parse=p.env_as_is, default_text="`default`"),
-    Setting("fanout_service_name", "string", "the same, where a variable may not start with `FC_`",
-            env="FANOUT_SERVICE_NAME", parse=p.env_as_is),
-    Setting("fc_qualifier", "string", "the version or alias the coordinator invokes", env="FC_QUALIFIER",
-            parse=p.env_as_is),
+    _text("dingtalk_app_secret", "secret", "robot mode: the enterprise-internal robot's AppSecret (checks "
+          "DingTalk's callback signature)", env="DINGTALK_APP_SECRET",
+          jobs=frozenset((RENEW,))),
+    _text("accounts_json", "JSON `[{\"account_id\",\"role_arn\",\"name\"}]`", "target accounts (read by "
+          "`accounts.py`)", env="ACCOUNTS", default_text="the function's own account"),
+    _text("accounts_file", "path", "a JSON file of target accounts shipped with the code", env="ACCOUNTS_FILE"),
+    _text("fc_endpoint", "base URL", "how the coordinator (and `invoke`) reaches Function Compute (see "
+          "[Command line](#command-line))", env="FC_ENDPOINT",
+          default_text="from the account and region"),
+    _text("fc_api", "`fc3` or `fc2`", "the Function Compute API the coordinator (and `invoke`) calls: `fc3` "
+          "for what `s.yaml` deploys, `fc2` only for functions deployed as FC 2.0 services", env="FC_API",
+          default_text="`fc3`"),
+    _text("fanout_api", "`fc3` or `fc2`", "the same, where a variable may not start with `FC_`",
+          env="FANOUT_API"),
+    _text("fc_service_name", "string", "fc2 only: the service the coordinator invokes", env="FC_SERVICE_NAME",
+          default_text="`default`"),
+    _text("fanout_service_name", "string", "the same, where a variable may not start with `FC_`",
+          env="FANOUT_SERVICE_NAME"),
+    _text("fc_qualifier", "string", "the version or alias the coordinator invokes", env="FC_QUALIFIER"),
     _fc("FC_FUNCTION_NAME", "the function a coordinator invokes once per shard (itself)"),
     _fc("FC_ACCOUNT_ID", "the account that owns the functions"),
     _fc("ALIBABA_CLOUD_ACCOUNT_ID", "the same, as some runtimes name it"),
     _fc("FC_REGION", "the functions' region"),
     _fc("FC_DEPLOY_REGION", "the same, where set"),
     _fc("ALIBABA_CLOUD_REGION_ID", "the same, as some runtimes name it"),
-    Setting("access_key_id", "STS AccessKey id", "credentials for a run outside Function Compute (read by "
-            "`credentials.py`; STS only)", env="ALIBABA_CLOUD_ACCESS_KEY_ID", parse=p.env_as_is,
-            default_text="the invocation's role"),
-    Setting("access_key_secret", "secret", "the same set's secret", env="ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-            parse=p.env_as_is),
-    Setting("security_token", "secret", "the same set's security token", env="ALIBABA_CLOUD_SECURITY_TOKEN",
-            parse=p.env_as_is),
-    Setting("cli_profile", "name", "the command line only: the aliyun CLI profile (`~/.aliyun/config.json`) to "
-            "take credentials from (see [Command line](#command-line))", env="ALIBABA_CLOUD_PROFILE",
-            parse=p.env_as_is, default_text="`--profile`, else the config's current profile"),
-    Setting("sdk_access_key_id", "—", "a static key the SDK would pick up on its own: refused when set",
-            env="ALIYUN_ACCESS_KEY_ID", parse=p.env_as_is),
-    Setting("sdk_access_key_secret", "—", "the same key's secret: refused when set", env="ALIYUN_ACCESS_KEY_SECRET",
-            parse=p.env_as_is),
+    _text("access_key_id", "STS AccessKey id", "credentials for a run outside Function Compute (read by "
+          "`credentials.py`; STS only)", env="ALIBABA_CLOUD_ACCESS_KEY_ID",
+          default_text="the invocation's role"),
+    _text("access_key_secret", "secret", "the same set's secret", env="ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+    _text("security_token", "secret", "the same set's security token", env="ALIBABA_CLOUD_SECURITY_TOKEN"),
+    _text("cli_profile", "name", "the command line only: the aliyun CLI profile (`~/.aliyun/config.json`) to "
+          "take credentials from (see [Command line](#command-line))", env="ALIBABA_CLOUD_PROFILE",
+          default_text="`--profile`, else the config's current profile"),
+    _text("sdk_access_key_id", "—", "a static key the SDK would pick up on its own: refused when set",
+          env="ALIYUN_ACCESS_KEY_ID"),
+    _text("sdk_access_key_secret", "—", "the same key's secret: refused when set", env="ALIYUN_ACCESS_KEY_SECRET"),
 )
 
 SETTINGS = EVENT_SETTINGS + ENVIRONMENT_SETTINGS
