@@ -236,3 +236,19 @@ def test_python_dash_m_prints_a_table_and_the_handlers_never_import_the_cli(oper
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
                             env=environment, timeout=60, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_a_local_run_is_shown_from_its_typed_result_not_read_back_from_its_dict(cli, emulator: Emulator,
+                                                                                  monkeypatch) -> None:
+    """The contract's dict is made once, at the boundary: a local run's table, CSV and exit status come from
+    the run's typed result (only a function's answer, which arrives as JSON, is read back)."""
+    import ecs_renewal.contract as contract
+
+    def no_read_back(_: object) -> None:
+        raise AssertionError("a local run must not be read back from its dict")
+
+    monkeypatch.setattr(contract, "from_contract", no_read_back)
+    ids = add_expiring(emulator, 2)
+    for fmt in ("table", "csv", "json"):
+        outcome = cli("renew", "--region", "cn-hangzhou", "--format", fmt)
+        assert outcome.code == 0 and all(i in outcome.out for i in ids), fmt

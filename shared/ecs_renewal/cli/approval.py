@@ -51,7 +51,7 @@ def _secret() -> str:
 def run_plan(args: argparse.Namespace) -> int:
     from ..approval.document import PlanRefused, secret_key
     from ..errors import CredentialsError, InvalidSettingError
-    from ..runtime import run_job
+    from ..runtime import run_job_result
     from .jobs import event_from_args
     from .progress import progress_logging
 
@@ -66,21 +66,21 @@ def run_plan(args: argparse.Namespace) -> int:
             environ.pop(name, None)
         try:
             with progress_logging(sys.stderr, log_file=None, quiet=args.quiet):
-                result = run_job("renew-batch", json.dumps(event).encode(), None, environ=environ)
+                result = run_job_result("renew-batch", json.dumps(event).encode(), None, environ=environ)
         except (InvalidSettingError, CredentialsError) as error:
             return bad_input(str(error))
-        approval = result.get("approval") or {}
+        approval = getattr(result, "approval", None) or {}
         stored = Path(folder) / (approval.get("stored") or "-")
         if not stored.is_file():
-            for row in result.get("errors", []):
-                print(f"error: {row['code']}: {row['message']}", file=sys.stderr)
+            for error in result.errors:
+                print(f"error: {error.code}: {error.message}", file=sys.stderr)
             print("nothing to plan: no instance is selected" if not approval.get("entries") else "no plan written",
                   file=sys.stderr)
-            return 1 if result.get("errors") else 0
+            return 1 if result.errors else 0
         args.out.write_bytes(stored.read_bytes())
     print(plan_table(json.loads(args.out.read_text())))
     print(f"\nwrote {args.out} — apply with: ecs-renewal apply {args.out}  (DRY_RUN=false to order)")
-    return 1 if result.get("errors") else 0
+    return 1 if result.errors else 0
 
 
 def plan_table(document: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """``scan``, ``renew``, ``audit``: run a function's job on this machine, with the same code and checks.
 
 The flags (or ``--event FILE``, flags winning) make the same event the function would receive; it goes
-through :func:`ecs_renewal.runtime.run_job` with no Function Compute context, so the credentials come
+through :func:`ecs_renewal.runtime.run_job_result` (the typed result, shown without a round trip through
+the dict) with no Function Compute context, so the credentials come
 from ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``_SECRET`` / ``_SECURITY_TOKEN`` (``python -m ecs_renewal emulator``
 prints them for the emulator) and every other setting from the environment, as on Function Compute.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.table import EVENT_SETTINGS, Setting
-from .output import EXIT_BAD_INPUT, FORMATS, show
+from .output import EXIT_BAD_INPUT, FORMATS, show_result
 
 DESCRIPTION = (
     "Runs the function's job on this machine with the same code: the flags (or --event FILE, flags "
@@ -109,7 +110,7 @@ def event_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_command(args: argparse.Namespace) -> int:
     from ..errors import CredentialsError, InvalidSettingError
-    from ..runtime import run_job
+    from ..runtime import run_job_result
     from .progress import progress_logging
 
     try:
@@ -122,14 +123,14 @@ def run_command(args: argparse.Namespace) -> int:
         return bad_input(f"--log-file: the folder {args.log_file.parent} does not exist")
     try:
         with progress_logging(sys.stderr, log_file=args.log_file, quiet=args.quiet):
-            result = run_job(args.job, json.dumps(event).encode("utf-8"), None, environ=job_environment(args))
+            result = run_job_result(args.job, json.dumps(event).encode("utf-8"), None, environ=job_environment(args))
     except InvalidSettingError as error:
         flag = FLAG_OF.get(error.key) if error.key in event else None
         return bad_input(f"{error}" + (f" (flag {flag})" if flag else ""))
     except CredentialsError as error:
         hint = "for the emulator, paste the export lines `python -m ecs_renewal emulator` prints"
         return bad_input(f"{str(error).rstrip('.')}; {hint}")
-    return show(result, args.format, sys.stdout)  # run_job returns the contract's dict: shown typed
+    return show_result(result, args.format, sys.stdout)  # typed from the run: no dict in between
 
 
 def job_environment(args: argparse.Namespace) -> dict[str, str]:

@@ -106,13 +106,19 @@ def render(result: JobResult, fmt: str, out: TextIO, *, contract: Mapping[str, A
 
 
 def show(contract: Mapping[str, Any], fmt: str, out: TextIO) -> int:
-    """A result as the contract's dict (``run_job``'s, or a function's answer): read back typed
-    (``contract.from_contract``, its exact inverse), shown, and its exit status."""
+    """A function's answer (the contract's dict): read back typed (``contract.from_contract``, its exact
+    inverse), shown, and its exit status."""
     from ..contract import from_contract
 
     typed = from_contract(contract)
     render(typed, fmt, out, contract=contract)
     return exit_status(typed)
+
+
+def show_result(result: JobResult, fmt: str, out: TextIO) -> int:
+    """A local run's typed result, shown, and its exit status (its dict made only for JSON and CSV)."""
+    render(result, fmt, out)
+    return exit_status(result)
 
 
 # --- table ----------------------------------------------------------------------------------------------
