@@ -9,7 +9,6 @@ later: everything the action needs (terms, ClientToken, price) is in it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .gateway.models import Instance
@@ -42,8 +41,9 @@ class BudgetExceeded(NamedTuple):
         return {**self.cost.as_dict(), "max_cost": self.max_cost, "unknown_instances": sorted(self.cost.unknown)[:20]}
 
 
-@dataclass(frozen=True)
-class PlannedRenewal:
+# NamedTuples like the two limits: values compared by value (a plan is a value), a tenth of a frozen
+# dataclass's cost to define at a cold start (bench/probes.py imports).
+class PlannedRenewal(NamedTuple):
     """One renewal decided: the instance, its terms, the ClientToken that makes it happen once, its price."""
 
     instance: Instance
@@ -63,8 +63,7 @@ class PlannedRenewal:
                 **price_fields(self.price)}
 
 
-@dataclass(frozen=True)
-class RenewalPlan:
+class RenewalPlan(NamedTuple):
     """What renew-batch will do, decided before anything is paid: a value, so it can be shown and applied later."""
 
     items: tuple[PlannedRenewal, ...]
@@ -83,8 +82,7 @@ class RenewalPlan:
         return self.cap is not None or self.budget is not None or self.funds_short is not None
 
 
-@dataclass(frozen=True, eq=False)
-class Renewal:
+class Renewal(NamedTuple):
     """A renewal done (``order_id``) or, in a dry run, listed (``order_id`` None)."""
 
     planned: PlannedRenewal

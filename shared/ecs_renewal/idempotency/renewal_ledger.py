@@ -61,9 +61,9 @@ because of what an intent means in the table above: it never blocks a renewal (`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from ..timeutil import format_minute
 from .keys import renewal_client_token
@@ -101,8 +101,7 @@ class LedgerStatus(StrEnum):
     REFUSED = "refused"  # the last attempt on this expiry was refused (reported then): renew again
 
 
-@dataclass(frozen=True)
-class LedgerView:
+class LedgerView(NamedTuple):  # a value, as cheap to define as its records (ledger_records.py)
     """What the ledger says about one instance at one moment (see the module's table)."""
 
     status: LedgerStatus

@@ -24,7 +24,6 @@ Everything the ledger saw is in :meth:`LedgerGuard.summary` (the result's ``ledg
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -70,18 +69,18 @@ def terms_text(terms: RenewalTerms) -> str:
     return compact_terms(terms.period, terms.unit, terms.expected_renew_day)
 
 
-@dataclass
 class LedgerGuard:
-    store: TagStore
-    log: JsonLogger
-    run_id: str | None
-    force: bool = False
-    now: datetime = field(default_factory=lambda: timeutil.utc_now())
-    counts: dict[str, int] = field(default_factory=dict)
-    alerts: list[dict[str, Any]] = field(default_factory=list)
-    forced: list[str] = field(default_factory=list)
-    leftover: list[dict[str, Any]] = field(default_factory=list)  # early intents a stopped plan left behind
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """One run's use of the renewal ledger: what it counted, alerted, forced and left behind."""
+
+    def __init__(self, store: TagStore, log: JsonLogger, run_id: str | None, *, force: bool = False,
+                 now: datetime | None = None) -> None:  # by hand, not a dataclass: nothing to generate at a cold start
+        self.store, self.log, self.run_id, self.force = store, log, run_id, force
+        self.now = now or timeutil.utc_now()
+        self.counts: dict[str, int] = {}
+        self.alerts: list[dict[str, Any]] = []
+        self.forced: list[str] = []
+        self.leftover: list[dict[str, Any]] = []  # early intents a stopped plan left behind
+        self._lock = threading.Lock()
 
     def _count(self, name: str, amount: int = 1) -> None:
         with self._lock:

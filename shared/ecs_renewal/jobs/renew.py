@@ -23,7 +23,6 @@ the result is sorted by (region, instance id), so the result is the same whateve
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from ..errors import ApiError
 from ..gateway.models import Instance
@@ -80,7 +79,7 @@ def run(ctx: JobContext) -> RenewResult:
                             if s.code in (SkipCode.AUTO_RENEWING, SkipCode.DEDUCTION_FAILED)]
         funds, funds_errors = check_funds(ctx, plan, left_to_platform, (*sourced.errors, *unreadable),
                                           ahead, balance_read=balance_read)
-        plan = replace(plan, funds=funds)
+        plan = plan._replace(funds=funds)
     elif balance_read is not None:
         unused_balance(ctx, balance_read)
     if plan.stopped:
