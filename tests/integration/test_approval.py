@@ -263,3 +263,24 @@ def test_the_digest_links_the_expiry_page_in_oss_and_is_sent_once_across_instanc
     sent_before = len(emulator.dingtalk.messages)
     again = run("scan-expiring")
     assert again["alerts"]["already_reported"] == 2 and len(emulator.dingtalk.messages) == sent_before
+
+
+def test_what_proposing_came_to_is_typed_and_reads_back_exactly(run, emulator, approval_env):
+    """``approval`` in the result is an ApprovalOutcome (made a dict once, by to_contract): planned, and not
+    stored for want of a store (its error code also among the result's errors)."""
+    import json
+
+    from ecs_renewal.contract import from_contract, to_contract
+    from ecs_renewal.results.approval import ApprovalOutcome
+
+    for n in range(2):
+        emulator.add_instance("cn-hangzhou", expired_time=soon(), name=f"web-{n}")
+    planned = json.loads(json.dumps(run("renew-batch")))
+    typed = from_contract(planned).approval
+    assert isinstance(typed, ApprovalOutcome) and typed.entries == 2 and typed.card_sent is True
+    assert typed.stored == f"plans/{typed.plan_id}.json" and to_contract(from_contract(planned)) == planned
+    del approval_env["APPROVAL_STORE_DIR"]
+    refused = json.loads(json.dumps(run("renew-batch", request_id="req-no-store")))
+    assert refused["approval"] == {"entries": 2, "plan_id": None, "error": "ApprovalStoreMissing"}
+    assert "ApprovalStoreMissing" in {row["code"] for row in refused["errors"]}
+    assert to_contract(from_contract(refused)) == refused

@@ -64,12 +64,13 @@ def propose(result: Any, settings: Settings, environ: Mapping[str, str], log: Js
     from dataclasses import replace
 
     from ..records import RegionError
+    from ..results.approval import ApprovalOutcome
 
     account = str(getattr(result, "account_id", None) or environ.get("FC_ACCOUNT_ID") or "")
     secret = environ.get("APPROVAL_SECRET", "")
     register_secret(secret)
     entries = candidates(result, account, settings.tag_names.owner)
-    approval: dict[str, Any] = {"entries": len(entries), "plan_id": None}
+    approval = ApprovalOutcome(len(entries))
     if not entries:
         return replace(result, approval=approval)
     try:
@@ -85,12 +86,11 @@ def propose(result: Any, settings: Settings, environ: Mapping[str, str], log: Js
         code = str(getattr(error, "code", None) or type(error).__name__)
         log.error("approval_plan_failed", code=code)
         problem = RegionError(None, code, f"no plan to approve: {str(error)[:200]}")
-        return replace(result, approval={**approval, "error": code}, errors=(*result.errors, problem))
-    approval.update(plan_id=plan.plan_id, valid_until=plan.valid_until, totals=plan.totals,
-                    stored=plan_key(plan.plan_id))
+        return replace(result, approval=replace(approval, error=code), errors=(*result.errors, problem))
+    approval = approval.planned(plan_id=plan.plan_id, valid_until=plan.valid_until, totals=plan.totals,
+                                stored=plan_key(plan.plan_id))
     log.info("approval_planned", plan_id=plan.plan_id, entries=len(plan.entries), totals=plan.totals)
-    approval["card_sent"] = send_card(plan, environ, log)
-    return replace(result, approval=approval)
+    return replace(result, approval=replace(approval, card_sent=send_card(plan, environ, log)))
 
 
 def send_card(plan: Plan, environ: Mapping[str, str], log: JsonLogger) -> bool:

@@ -69,13 +69,13 @@ def run_plan(args: argparse.Namespace) -> int:
                 result = run_job_result("renew-batch", json.dumps(event).encode(), None, environ=environ)
         except (InvalidSettingError, CredentialsError) as error:
             return bad_input(str(error))
-        approval = getattr(result, "approval", None) or {}
-        stored = Path(folder) / (approval.get("stored") or "-")
+        approval = getattr(result, "approval", None)  # a RenewResult's ApprovalOutcome
+        stored = Path(folder) / ((approval.stored if approval else None) or "-")
         if not stored.is_file():
             for error in result.errors:
                 print(f"error: {error.code}: {error.message}", file=sys.stderr)
-            print("nothing to plan: no instance is selected" if not approval.get("entries") else "no plan written",
-                  file=sys.stderr)
+            selected = approval.entries if approval else 0
+            print("nothing to plan: no instance is selected" if not selected else "no plan written", file=sys.stderr)
             return 1 if result.errors else 0
         args.out.write_bytes(stored.read_bytes())
     print(plan_table(json.loads(args.out.read_text())))

@@ -25,6 +25,7 @@ from ..records import CostEstimate, Failure, Price, RegionError, Skip, SkipCode
 from ..tag_rules import Owner, RenewalTerms
 from ..timeutil import parse_minute
 from . import Alerts, JobResult
+from .approval import ApprovalOutcome
 from .audit import AuditResult, Drift, Fix
 from .ledger import LedgerAlert, LedgerNote, LedgerSummary, LeftoverIntents
 from .renew import RenewResult
@@ -173,6 +174,10 @@ def _ledger(summary: Row | None) -> LedgerSummary | None:
                          tuple(summary.get("forced") or ()), leftover)
 
 
+def _approval(row: Row | None) -> ApprovalOutcome | None:
+    return None if row is None else ApprovalOutcome.from_dict(row)
+
+
 def _renew(data: Row, meta: dict[str, Any]) -> RenewResult:
     renewed = tuple(map(_renewal, data.get("renewed") or ()))
     period = data.get("period") or {}
@@ -180,7 +185,7 @@ def _renew(data: Row, meta: dict[str, Any]) -> RenewResult:
                        skipped=tuple(map(skip, data.get("skipped") or ())),
                        failed=tuple(map(failure, data.get("failed") or ())),
                        period=period.get("period", 1), period_unit=period.get("unit", "Month"),
-                       awaiting_approval="approval" in data, approval=data.get("approval"),
+                       awaiting_approval="approval" in data, approval=_approval(data.get("approval")),
                        failed_deductions=int(data.get("failed_deductions") or 0), ledger=_ledger(data.get("ledger")))
 
 

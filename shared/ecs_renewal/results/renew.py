@@ -10,6 +10,7 @@ from ..records import CostEstimate, Failure, Skip
 from . import JobResult, as_dicts
 
 if TYPE_CHECKING:  # loaded when the run ends (LedgerGuard.summary), not at a cold start
+    from .approval import ApprovalOutcome
     from .ledger import LedgerSummary
 
 
@@ -23,7 +24,7 @@ class RenewResult(JobResult):
     period_unit: str = "Month"
     # APPROVAL=required: the plan waits for a person (approval/); ``approval`` is what proposing it came to.
     awaiting_approval: bool = False
-    approval: dict[str, Any] | None = None
+    approval: ApprovalOutcome | None = None
     failed_deductions: int = 0  # candidates whose auto-renew deduction failed (deductions.py)
     ledger: LedgerSummary | None = None  # what the renewal ledger saw (jobs/ledger_guard.py)
 
@@ -44,7 +45,7 @@ class RenewResult(JobResult):
         if plan.stopped:  # what a person must decide about: the instances the limit held back
             body["selected"] = [item.candidate_row() for item in plan.items]
         if self.approval is not None:
-            body["approval"] = self.approval
+            body["approval"] = self.approval.as_dict()
         if self.ledger is not None:
             body["ledger"] = self.ledger.as_dict()
         body["api_calls"] = self.calls()
