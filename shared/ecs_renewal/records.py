@@ -11,7 +11,6 @@ result (``as_row``); the dict itself is made once, by :func:`ecs_renewal.contrac
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -24,9 +23,9 @@ if TYPE_CHECKING:
 
     from .results.ledger import LedgerNote
 
-# Small values are NamedTuples (immutable, typed, and far cheaper to define at a cold start than a
-# dataclass); the records a person reads about are frozen dataclasses, compared by identity (eq=False:
-# nothing compares two of them, and each __eq__ would be compiled at every cold start).
+# Every record here is a NamedTuple: immutable, typed, and a tenth of a frozen dataclass's cost to define
+# at a cold start (a dataclass execs each generated method; bench/probes.py imports). Nothing hashes or
+# compares the records a person reads about (Skip, Failure, RegionError); their tuple-ness is unused.
 MAX_MESSAGE_CHARS = 300  # an error's text in a result: enough to act on, short enough for a chat line
 
 
@@ -46,8 +45,7 @@ class SkipCode(StrEnum):
     UNSTATED = "unstated"  # a result read back (contract.from_contract) from a function that did not say
 
 
-@dataclass(frozen=True, eq=False)
-class Skip:
+class Skip(NamedTuple):
     instance: Instance
     code: SkipCode
     detail: str
@@ -68,8 +66,7 @@ def error_code_and_message(error: BaseException) -> tuple[str, str]:
     return type(error).__name__, redact(str(error))[:MAX_MESSAGE_CHARS]
 
 
-@dataclass(frozen=True, eq=False)
-class Failure:
+class Failure(NamedTuple):
     """One instance not done (renewal refused, fix refused, or not found)."""
 
     instance_id: str
@@ -89,8 +86,7 @@ class Failure:
         return row
 
 
-@dataclass(frozen=True, eq=False)
-class RegionError:
+class RegionError(NamedTuple):
     """A region (or, with ``account_id``, a whole account or shard) that could not be worked."""
 
     region: str | None
