@@ -40,3 +40,10 @@ def run(emulator, env, log_lines):
         return invoke(function, event, context)
 
     return _run
+
+
+@pytest.fixture
+def robot(env, emulator):
+    """The emulator's DingTalk group robot, with the function's webhook and secret pointing at it."""
+    env.update(DINGTALK_WEBHOOK=emulator.dingtalk.webhook_url, DINGTALK_SECRET=emulator.dingtalk.secret)
+    return emulator.dingtalk

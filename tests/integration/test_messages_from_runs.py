@@ -19,12 +19,6 @@ def soon(hours: int = 48) -> datetime:
     return datetime.now(timezone.utc) + timedelta(hours=hours)
 
 
-@pytest.fixture
-def robot(env, emulator):
-    env.update(DINGTALK_WEBHOOK=emulator.dingtalk.webhook_url, DINGTALK_SECRET=emulator.dingtalk.secret)
-    return emulator.dingtalk
-
-
 def sent(robot) -> list[dict]:
     return list(robot.messages)
 

@@ -19,12 +19,6 @@ def soon(days: float = 2) -> datetime:
     return datetime.now(timezone.utc) + timedelta(days=days)
 
 
-@pytest.fixture
-def robot(env, emulator):
-    env.update(DINGTALK_WEBHOOK=emulator.dingtalk.webhook_url, DINGTALK_SECRET=emulator.dingtalk.secret)
-    return emulator.dingtalk
-
-
 def texts(robot) -> list[str]:
     return [message["markdown"]["text"] if "markdown" in message else message["text"]["content"]
             for message in robot.messages]
