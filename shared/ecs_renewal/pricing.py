@@ -95,6 +95,6 @@ def exact_price(gateway: EcsGateway, region: str, instance_id: str, terms: Renew
     try:
         quote = gateway.renewal_price(region, instance_id, period=query[0], price_unit=query[1],
                                       expected_renew_day=terms.expected_renew_day)
-    except Exception:  # noqa: BLE001 - an unknown price is refused (applying) or planned as unknown
+    except Exception:  # noqa: BLE001 - unknown: refused (applying), planned as unknown, or counted apart (funds)
         return None
     return Price(quote.trade_price, quote.currency)

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 from ..config.window import Window
 from ..deductions import AUTO_RENEWAL, DEDUCTION_LEAD_DAYS, deduction_due_within
 from ..gateway.models import Instance
-from ..pricing import price_query
+from ..pricing import exact_price
 from ..records import Price, RegionError
 from ..tag_rules import RenewalTerms
 from ..timeutil import floor_minute, utc_now
-from .base import JobContext, bounded_map, per_region
+from .base import JobContext, per_region, region_wide_map
 from .source import Ahead
 
 if TYPE_CHECKING:  # the forecast's module only when a forecast is made (FUNDS_HORIZON_DAYS > 0)
@@ -37,18 +37,6 @@ UNREADABLE = ("the balance could not be read (QueryAccountBalance; the role need
               "ram/billing-read-policy.json): no funds forecast: ")
 
 Due = tuple[Instance, int]  # an auto-renewing instance and its auto-renew duration in months
-
-
-def _price(ctx: JobContext, item: Due) -> Price | None:
-    instance, months = item
-    query = price_query(RenewalTerms(months, "Month"))
-    if query is None:
-        return None
-    try:
-        quote = ctx.gateway.renewal_price(instance.region, instance.instance_id, period=query[0], price_unit=query[1])
-    except Exception:  # noqa: BLE001 - an unknown price is counted apart, never guessed
-        return None
-    return Price(quote.trade_price, quote.currency)
 
 
 def look_ahead(horizon: timedelta, now: datetime) -> Window:
@@ -91,7 +79,10 @@ def deductions_due(ctx: JobContext, horizon: timedelta, planned: set[str], known
     found, errors = per_region(ctx, region_due)
     due = [item for item in known if deduction_due_within(item[0].expired_time, AUTO_RENEWAL, now, horizon)]
     due += [item for _, items in found for item in items]
-    prices = bounded_map(lambda item: _price(ctx, item), due, ctx.throughput.renew_concurrency)
+    # Each at its auto-renew duration, priced like a renewal (pricing.exact_price), every region at once.
+    prices = region_wide_map(lambda item: exact_price(ctx.gateway, item[0].region, item[0].instance_id,
+                                                      RenewalTerms(item[1], "Month")),
+                             due, lambda item: item[0].region, ctx.throughput)
     return [(instance.instance_id, price) for (instance, _), price in zip(due, prices, strict=True)], errors
 
 
