@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -44,10 +45,22 @@ def _json_of(event: str) -> Any:
         raise InvalidEventError("event", f"is larger than {MAX_EVENT_BYTES} bytes")
     if not event.strip():
         return {}
+    return _loads(event, "event", "is not valid JSON")
+
+
+def _loads(text: str, key: str, problem: str) -> Any:
+    """``json.loads``, its failure an InvalidEventError. The collector waits meanwhile: a deeply nested
+    event is parsed at the edge of the recursion limit, where a finalizer that the collector happened to run
+    (an earlier run's socket, a generator) would itself fail with RecursionError, printed as unraisable."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return json.loads(event)
+        return json.loads(text)
     except (ValueError, RecursionError):
-        raise InvalidEventError("event", "is not valid JSON") from None
+        raise InvalidEventError(key, problem) from None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _timer_payload(payload: Any) -> dict[str, Any]:
@@ -58,10 +71,7 @@ def _timer_payload(payload: Any) -> dict[str, Any]:
     text = payload.strip()
     if not text.startswith("{"):
         return {}  # a plain label, not overrides
-    try:
-        overrides = json.loads(text)
-    except (ValueError, RecursionError):
-        raise InvalidEventError("payload", "looks like JSON but does not parse") from None
+    overrides = _loads(text, "payload", "looks like JSON but does not parse")
     if not isinstance(overrides, dict):
         raise InvalidEventError("payload", "must hold a JSON object")
     return overrides
